@@ -84,7 +84,14 @@ export interface RunMount {
 }
 
 export type Command =
-  | (CommandBase & { kind: "RUN"; args: string[]; shellForm: boolean; heredocs: Heredoc[]; mounts: RunMount[]; network?: "default" | "none" | "host" })
+  | (CommandBase & {
+      kind: "RUN";
+      args: string[];
+      shellForm: boolean;
+      heredocs: Heredoc[];
+      mounts: RunMount[];
+      network?: "default" | "none" | "host";
+    })
   | (CommandBase & { kind: "CMD" | "ENTRYPOINT"; args: string[]; shellForm: boolean })
   | (CommandBase & { kind: "SHELL"; args: string[] })
   | (CommandBase & { kind: "ENV" | "LABEL"; pairs: KeyValue[] })
