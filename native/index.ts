@@ -1,0 +1,146 @@
+// Typed bindings for the native addon: xattrs on links, mknod and mounts, which Node's fs lacks.
+// Errors are thrown like Node's fs throws them: code ("ENOENT"), errno (negative), syscall, path.
+import { createRequire } from "node:module";
+import { ADDON_PATH } from "./paths.js";
+
+export { NATIVE_BUILD_DIR } from "./paths.js";
+
+interface MountFlags {
+  RDONLY: number;
+  BIND: number;
+  REC: number;
+  PRIVATE: number;
+  SLAVE: number;
+  NOSUID: number;
+  NODEV: number;
+  NOEXEC: number;
+  REMOUNT: number;
+}
+
+interface Addon {
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  lsetxattr(path: string, name: string, value: Buffer | string): void;
+  lremovexattr(path: string, name: string): void;
+  mknod(path: string, mode: number, major: number, minor: number): void;
+  mountOverlay(
+    target: string,
+    lowerdirs: string[],
+    upperdir: string | undefined,
+    workdir: string | undefined,
+    options: string[] | undefined,
+  ): void;
+  mount(source: string, target: string, fstype: string, flags: number, data?: string): void;
+  umount(target: string, flags?: number): void;
+  MS: MountFlags;
+  MNT_DETACH: number;
+}
+
+const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+
+/** The attribute's value, or null when the file has no such attribute (ENODATA). Does not follow symlinks. */
+export function lgetxattr(path: string, name: string): Buffer | null {
+  return addon.lgetxattr(path, name);
+}
+
+/** Names of all extended attributes of path (not following symlinks). */
+export function llistxattr(path: string): string[] {
+  return addon.llistxattr(path);
+}
+
+export function lsetxattr(path: string, name: string, value: Buffer | string): void {
+  addon.lsetxattr(path, name, value);
+}
+
+export function lremovexattr(path: string, name: string): void {
+  addon.lremovexattr(path, name);
+}
+
+/** mode includes the file type (fs.constants.S_IFCHR, ...) and permission bits. */
+export function mknod(path: string, mode: number, major: number, minor: number): void {
+  addon.mknod(path, mode, major, minor);
+}
+
+export interface OverlayOptions {
+  /** Nearest (topmost) first. */
+  lowerdirs: string[];
+  /** Without an upperdir the overlay is read-only. */
+  upperdir?: string;
+  workdir?: string;
+  /** Extra overlay options ("volatile", "ro", "index=on" ...); index, redirect_dir and metacopy default to off. */
+  options?: string[];
+}
+
+/** Mounts an overlay at target with the new mount API (one fsconfig per lowerdir: no length limit). */
+export function mountOverlay(target: string, o: OverlayOptions): void {
+  addon.mountOverlay(target, o.lowerdirs, o.upperdir, o.workdir, o.options);
+}
+
+export function mount(source: string, target: string, fstype: string, flags: number, data?: string): void {
+  addon.mount(source, target, fstype, flags, data);
+}
+
+export function umount(target: string, flags = 0): void {
+  addon.umount(target, flags);
+}
+
+export const MS: MountFlags = addon.MS;
+export const MNT_DETACH: number = addon.MNT_DETACH;
+
+/** The snapshotter's mount spec shape (snapshotter/types.ts Mount). */
+export interface MountSpec {
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/** Splits a lowerdir= value at unescaped ':' (overlayfs escapes ':' with a backslash). */
+function splitLowerdirs(value: string): string[] {
+  const dirs: string[] = [];
+  let cur = "";
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === "\\" && i + 1 < value.length) cur += value[++i];
+    else if (c === ":") {
+      dirs.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  dirs.push(cur);
+  return dirs.filter((d) => d !== "");
+}
+
+function mountOverlaySpec(m: MountSpec, target: string): void {
+  const o: OverlayOptions = { lowerdirs: [], options: [] };
+  for (const opt of m.options) {
+    const eq = opt.indexOf("=");
+    const key = eq < 0 ? opt : opt.slice(0, eq);
+    const value = opt.slice(eq + 1);
+    if (key === "lowerdir") o.lowerdirs = splitLowerdirs(value);
+    else if (key === "upperdir") o.upperdir = value;
+    else if (key === "workdir") o.workdir = value;
+    else o.options!.push(opt);
+  }
+  mountOverlay(target, o);
+}
+
+function mountBindSpec(m: MountSpec, target: string): void {
+  const recursive = !m.options.includes("bind");
+  const flags = MS.BIND | (recursive ? MS.REC : 0);
+  mount(m.source, target, "", flags);
+  // A bind mount ignores MS_RDONLY at creation: read-only takes a remount of the new mount.
+  if (m.options.includes("ro")) mount("", target, "", flags | MS.REMOUNT | MS.RDONLY);
+}
+
+/**
+ * Mounts snapshotter mount specs at target, in order (later ones stack on earlier ones).
+ * overlay: options carry lowerdir= (colon-separated), upperdir=, workdir= and extra options.
+ * bind: options "rbind" (default) or "bind", and "ro" | "rw".
+ */
+export function mountFromSpec(mounts: MountSpec[], target: string): void {
+  for (const m of mounts) {
+    if (m.type === "overlay") mountOverlaySpec(m, target);
+    else if (m.type === "bind") mountBindSpec(m, target);
+    else mount(m.source, target, m.type, 0, m.options.join(",") || undefined);
+  }
+}

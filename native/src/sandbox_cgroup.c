@@ -1,0 +1,120 @@
+#define _GNU_SOURCE
+#include "sandbox_cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox_report.h"
+
+static const char *const controllers[CG_COUNT] = { "memory", "pids", "cpuacct" };
+
+static int write_value(const char *dir, const char *file, const char *value)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = write(fd, value, strlen(value));
+	int e = errno;
+	close(fd);
+	errno = e;
+	return n < 0 ? -1 : 0;
+}
+
+static long long read_value(const char *dir, const char *file)
+{
+	char path[4096], buf[64];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtoll(buf, NULL, 10);
+}
+
+static void drop(struct cgroup *cg, int i, const char *what)
+{
+	warn("cgroup %s: %s: %s; running without it", cg->dirs[i], what, strerror(errno));
+	rmdir(cg->dirs[i]);
+	free(cg->dirs[i]);
+	cg->dirs[i] = NULL;
+}
+
+void cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_limit)
+{
+	unsigned char rnd[6];
+	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
+		memset(rnd, (int)time(NULL), sizeof rnd);
+	for (int i = 0; i < CG_COUNT; i++) {
+		char parent[256], value[32];
+		snprintf(parent, sizeof parent, "/sys/fs/cgroup/%s/tsbuild", controllers[i]);
+		cg->dirs[i] = NULL;
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
+			warn("cgroup %s: mkdir: %s; running without it", parent, strerror(errno));
+			continue;
+		}
+		if (asprintf(&cg->dirs[i], "%s/%02x%02x%02x%02x%02x%02x", parent, rnd[0], rnd[1], rnd[2], rnd[3],
+			     rnd[4], rnd[5]) < 0)
+			abort();
+		if (mkdir(cg->dirs[i], 0755) < 0) {
+			warn("cgroup %s: mkdir: %s; running without it", cg->dirs[i], strerror(errno));
+			free(cg->dirs[i]);
+			cg->dirs[i] = NULL;
+			continue;
+		}
+		if (i == CG_MEMORY && memory_limit > 0) {
+			snprintf(value, sizeof value, "%lld", memory_limit);
+			if (write_value(cg->dirs[i], "memory.limit_in_bytes", value) < 0) {
+				drop(cg, i, "memory.limit_in_bytes");
+				continue;
+			}
+			/* With swap, the limit alone would only push the build into swap. */
+			write_value(cg->dirs[i], "memory.memsw.limit_in_bytes", value);
+		}
+		if (i == CG_PIDS && pids_limit > 0) {
+			snprintf(value, sizeof value, "%lld", pids_limit);
+			if (write_value(cg->dirs[i], "pids.max", value) < 0)
+				drop(cg, i, "pids.max");
+		}
+	}
+}
+
+void cgroup_enter(const struct cgroup *cg, pid_t pid)
+{
+	char value[32];
+	snprintf(value, sizeof value, "%d", (int)pid);
+	for (int i = 0; i < CG_COUNT; i++)
+		if (cg->dirs[i] && write_value(cg->dirs[i], "cgroup.procs", value) < 0)
+			warn("cgroup %s: cgroup.procs: %s; running without it", cg->dirs[i], strerror(errno));
+}
+
+void cgroup_collect(const struct cgroup *cg, long long *memory_peak, long long *cpu_ns)
+{
+	*memory_peak = cg->dirs[CG_MEMORY] ? read_value(cg->dirs[CG_MEMORY], "memory.max_usage_in_bytes") : -1;
+	*cpu_ns = cg->dirs[CG_CPUACCT] ? read_value(cg->dirs[CG_CPUACCT], "cpuacct.usage") : -1;
+}
+
+void cgroup_remove(struct cgroup *cg)
+{
+	for (int i = 0; i < CG_COUNT; i++) {
+		if (!cg->dirs[i])
+			continue;
+		/* The last task may still be leaving the cgroup just after it was reaped. */
+		for (int tries = 0; rmdir(cg->dirs[i]) < 0 && errno == EBUSY && tries < 100; tries++)
+			usleep(1000);
+		free(cg->dirs[i]);
+		cg->dirs[i] = NULL;
+	}
+}

@@ -1,0 +1,175 @@
+/* tsbuild-sandbox --spec FILE [--result-fd N]: runs one build command in fresh namespaces over an
+ * overlay root (DESIGN.md "Sandbox"). Exits with the command's status, 125 for its own errors. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox_cgroup.h"
+#include "sandbox_init.h"
+#include "sandbox_report.h"
+#include "sandbox_spec.h"
+
+static struct cgroup cgroups;
+static volatile pid_t sandbox_pid;
+
+static void remove_cgroups(void)
+{
+	cgroup_remove(&cgroups);
+}
+
+static void forward_signal(int sig)
+{
+	if (sandbox_pid > 0)
+		kill(sandbox_pid, sig);
+}
+
+static char *read_all(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while (buf && (n = read(fd, buf + len, cap - len - 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (!buf)
+		abort();
+	buf[len] = 0;
+	return buf;
+}
+
+static char *host_resolv_conf(void)
+{
+	int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return strdup("");
+	char *s = read_all(fd);
+	close(fd);
+	return s;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: tsbuild-sandbox --spec FILE [--result-fd N]\n");
+	exit(LAUNCHER_ERROR_EXIT);
+}
+
+int main(int argc, char **argv)
+{
+	pid_t parent = getppid();
+	const char *spec_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--spec") == 0 && i + 1 < argc)
+			spec_path = argv[++i];
+		else if (strcmp(argv[i], "--result-fd") == 0 && i + 1 < argc) {
+			int fd = atoi(argv[++i]);
+			if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+				die("--result-fd %s: not an open file descriptor", argv[i]);
+			report_set_result_fd(fd);
+		} else
+			usage();
+	}
+	if (!spec_path)
+		usage();
+	/* Held until the sandbox exists, then forwarded to it: an abort during setup is not lost, and
+	 * pid 1 inherits them blocked, so they queue until its command runs. */
+	sigset_t forwarded, old_mask;
+	sigemptyset(&forwarded);
+	sigaddset(&forwarded, SIGTERM);
+	sigaddset(&forwarded, SIGINT);
+	sigaddset(&forwarded, SIGHUP);
+	sigaddset(&forwarded, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
+	/* If Node dies, so does the launcher, and through pid 1's death signal the whole sandbox. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return LAUNCHER_ERROR_EXIT; /* it died before the death signal was armed */
+
+	struct sandbox_spec spec;
+	spec_load(spec_path, &spec);
+	if (!spec.resolv_conf)
+		spec.resolv_conf = host_resolv_conf(); /* read here: /etc/resolv.conf may be a host symlink */
+	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (devnull < 0 || dup2(devnull, 0) < 0)
+		die_sys("open", "/dev/null");
+	close(devnull);
+
+	int errp[2], statusp[2], syncp[2];
+	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statusp, O_CLOEXEC) < 0 || pipe2(syncp, O_CLOEXEC) < 0)
+		die_sys("pipe2", "sandbox");
+	if (spec.has_cgroup) {
+		cgroup_create(&cgroups, spec.memory_limit, spec.pids_limit);
+		atexit(remove_cgroups);
+	}
+	fflush(NULL);
+	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+	if (spec.network_none)
+		flags |= CLONE_NEWNET;
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL); /* fork() into new namespaces */
+	if (pid < 0)
+		die_sys("clone", "namespaces");
+	if (pid == 0) {
+		close(errp[0]);
+		close(statusp[0]);
+		close(syncp[1]);
+		report_set_error_pipe(errp[1]);
+		sandbox_init(&spec, syncp[0], statusp[1]);
+	}
+	sandbox_pid = pid;
+	close(errp[1]);
+	close(statusp[1]);
+	close(syncp[0]);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(&forwarded, sig) == 1)
+			sigaction(sig, &sa, NULL);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	if (spec.has_cgroup)
+		cgroup_enter(&cgroups, pid);
+	if (write(syncp[1], "g", 1) != 1)
+		die_sys("write", "sandbox sync pipe");
+	close(syncp[1]);
+
+	int init_status;
+	struct rusage ru;
+	while (wait4(pid, &init_status, 0, &ru) < 0)
+		if (errno != EINTR)
+			die_sys("wait4", "sandbox init");
+	char *error = read_all(errp[0]);
+	if (*error)
+		die("%s", error);
+	int status;
+	if (read(statusp[0], &status, sizeof status) != sizeof status)
+		status = init_status; /* init itself was killed (OOM, SIGKILL): that is the result */
+
+	struct sandbox_result r = {
+		.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		.max_rss_kb = ru.ru_maxrss,
+		.cpu_user_ms = ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000,
+		.cpu_system_ms = ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000,
+		.memory_peak_bytes = -1,
+		.cpu_usage_ns = -1,
+	};
+	if (spec.has_cgroup)
+		cgroup_collect(&cgroups, &r.memory_peak_bytes, &r.cpu_usage_ns);
+	report_result(&r);
+	return r.exit_code;
+}

@@ -1,0 +1,40 @@
+/* The sandbox spec (JSON from Node), as C structs. Host paths are made absolute on load. */
+#ifndef TSBUILD_SANDBOX_SPEC_H
+#define TSBUILD_SANDBOX_SPEC_H
+
+#include <stddef.h>
+
+struct spec_mount {
+	const char *type;    /* "bind" | "tmpfs" | any filesystem type */
+	const char *source;  /* host path for bind */
+	const char *target;  /* path in the container */
+	const char **options;
+	size_t noptions;
+};
+
+struct sandbox_spec {
+	const char **lowerdirs; /* nearest first */
+	size_t nlower;
+	const char *upperdir, *workdir;
+	const char **root_options; /* extra overlay options, e.g. "volatile" */
+	size_t nroot_options;
+	int readonly;
+	struct spec_mount *mounts;
+	size_t nmounts;
+	const char **args; /* NULL-terminated */
+	const char **env;  /* NULL-terminated */
+	const char *cwd;
+	const char *user;     /* NULL: root */
+	const char *hostname; /* never NULL */
+	int network_none;
+	const char *etc_hosts;   /* NULL: default localhost entries */
+	const char *resolv_conf; /* NULL: the host's */
+	int has_cgroup;
+	long long memory_limit; /* 0: none */
+	long long pids_limit;   /* 0: none */
+};
+
+/* Loads the spec from path; dies naming the file and the bad field. */
+void spec_load(const char *path, struct sandbox_spec *spec);
+
+#endif
