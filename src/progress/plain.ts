@@ -1,0 +1,124 @@
+import type { ProgressEvent, ProgressSink } from "./events.js";
+import type { TextOut } from "./text-out.js";
+
+type Warning = Extract<ProgressEvent, { type: "warning" }>;
+type BuildDone = Extract<ProgressEvent, { type: "build-done" }>;
+
+/**
+ * Renders progress as plain lines, BuildKit style: `#3 [build 2/5] RUN make`, the step's output
+ * prefixed `#3 `, then `#3 CACHED` / `#3 DONE 1.2s` / `#3 ERROR: …`; warnings and a summary at the end.
+ */
+export class PlainReporter implements ProgressSink {
+  private readonly numbers = new Map<string, number>();
+  private readonly stages = new Map<string, string>();
+  /** The unfinished last line of each step's output, held back so that concurrent steps never split a line. */
+  private readonly partial = new Map<string, string>();
+  private warnings: Warning[] = [];
+
+  constructor(private readonly out: TextOut = process.stderr) {}
+
+  emit(e: ProgressEvent): void {
+    switch (e.type) {
+      case "build-start":
+        return;
+      case "step-start":
+        if (e.stage !== undefined) this.stages.set(e.id, e.stage);
+        this.header(e.id, e.name, e.index, e.total);
+        return;
+      case "step-cached":
+        if (!this.numbers.has(e.id)) this.header(e.id, e.name, e.index, e.total);
+        this.line(e.id, "CACHED");
+        return;
+      case "step-log":
+        this.log(e.id, e.data);
+        return;
+      case "step-done":
+        this.flush(e.id);
+        this.line(e.id, `DONE ${(e.durationMs / 1000).toFixed(1)}s`);
+        return;
+      case "step-error":
+        this.flush(e.id);
+        this.line(e.id, `ERROR: ${e.message}`);
+        return;
+      case "warning":
+        this.warnings.push(e);
+        return;
+      case "info":
+        this.out.write(`${e.message}\n`);
+        return;
+      case "build-done":
+        for (const id of [...this.partial.keys()]) this.flush(id);
+        this.printWarnings();
+        this.out.write(`${summary(e)}\n`);
+        return;
+    }
+  }
+
+  close(): void {
+    for (const id of [...this.partial.keys()]) this.flush(id);
+    this.printWarnings();
+  }
+
+  private number(id: string): number {
+    let n = this.numbers.get(id);
+    if (n === undefined) {
+      n = this.numbers.size + 1;
+      this.numbers.set(id, n);
+    }
+    return n;
+  }
+
+  private header(id: string, name: string, index: number, total: number): void {
+    const stage = this.stages.get(id);
+    this.out.write(
+      `#${this.number(id)} [${stage === undefined ? "" : `${stage} `}${index}/${total}] ${name}\n`,
+    );
+  }
+
+  private line(id: string, text: string): void {
+    this.out.write(`#${this.number(id)} ${text}\n`);
+  }
+
+  private log(id: string, data: string): void {
+    const lines = ((this.partial.get(id) ?? "") + data).split("\n");
+    const last = lines.pop() ?? "";
+    if (last === "") this.partial.delete(id);
+    else this.partial.set(id, last);
+    for (const l of lines) this.line(id, l.endsWith("\r") ? l.slice(0, -1) : l);
+  }
+
+  private flush(id: string): void {
+    const rest = this.partial.get(id);
+    this.partial.delete(id);
+    if (rest !== undefined) this.line(id, rest);
+  }
+
+  private printWarnings(): void {
+    if (this.warnings.length === 0) return;
+    const n = this.warnings.length;
+    this.out.write(`${n} warning${n === 1 ? "" : "s"} found:\n`);
+    for (const w of this.warnings) {
+      this.out.write(` - ${w.code}: ${w.message}${w.location === undefined ? "" : ` (${w.location})`}\n`);
+    }
+    this.warnings = [];
+  }
+}
+
+/** `=> 7 steps, 7 cached (100%), 0.42s — image hello:1 sha256:0123456789ab…` */
+export function summary(e: BuildDone): string {
+  const parts = [`${e.steps} step${e.steps === 1 ? "" : "s"}`];
+  const pct = e.steps > 0 ? ` (${Math.round((e.cached / e.steps) * 100)}%)` : "";
+  parts.push(`${e.cached} cached${pct}`);
+  parts.push(`${(e.durationMs / 1000).toFixed(2)}s`);
+  if (e.savedMs !== undefined && e.savedMs > 0)
+    parts.push(`~${(e.savedMs / 1000).toFixed(1)}s saved by the cache`);
+  const image = [e.imageName, e.imageDigest === undefined ? undefined : shortDigest(e.imageDigest)].filter(
+    (s) => s !== undefined,
+  );
+  return `=> ${parts.join(", ")}${image.length > 0 ? ` — image ${image.join(" ")}` : ""}`;
+}
+
+function shortDigest(d: string): string {
+  const colon = d.indexOf(":");
+  return d.length > colon + 13 ? `${d.slice(0, colon + 13)}…` : d;
+}
