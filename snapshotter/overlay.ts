@@ -1,0 +1,212 @@
+import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { TsbuildError } from "../src/errors.js";
+import { withStoreLock } from "../src/store/lock.js";
+import {
+  allocateId,
+  collectGarbage,
+  loadDb,
+  type SnapshotDb,
+  type SnapshotRecord,
+  saveDb,
+} from "./metadata.js";
+import type { Mount, SnapshotInfo, Snapshotter, Usage } from "./types.js";
+
+const LOCK = "snapshots";
+/** A plain upper-dir scan is only correct with these off (README §5.5). */
+export const OVERLAY_OPTIONS = ["index=off", "redirect_dir=off", "metacopy=off"];
+
+/** overlayfs separates lowerdirs with ':' and takes '\' as an escape. */
+function escapeLowerdir(dir: string): string {
+  return dir.replace(/[\\:]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Opens (creating) an overlay snapshotter rooted at `root` (e.g. $TSBUILD_ROOT/snapshots) and
+ * clears what a killed process left behind.
+ */
+export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
+  mkdirSync(root, { recursive: true });
+  await withStoreLock(root, LOCK, () => collectGarbage(root, loadDb(root)));
+  return new OverlaySnapshotter(root);
+}
+
+/**
+ * containerd's overlay snapshotter, in files: `root/<id>/fs` holds a snapshot's own tree (the
+ * overlay upper while active, a lower once committed), `root/<id>/work` the overlay workdir, and
+ * `root/metadata.json` the state of all snapshots. Mutations hold a file lock, so several
+ * processes may share one root; reads take the atomically written file as it is.
+ */
+export class OverlaySnapshotter implements Snapshotter {
+  constructor(readonly root: string) {}
+
+  private fsDir(r: SnapshotRecord): string {
+    return join(this.root, r.id, "fs");
+  }
+
+  private get(db: SnapshotDb, key: string): SnapshotRecord {
+    const r = db.snapshots[key];
+    if (!r) throw new TsbuildError(`snapshot ${key}: not found`);
+    return r;
+  }
+
+  private mutate<T>(fn: (db: SnapshotDb) => T): Promise<T> {
+    return withStoreLock(this.root, LOCK, () => {
+      const db = loadDb(this.root);
+      const out = fn(db);
+      saveDb(this.root, db);
+      return out;
+    });
+  }
+
+  /** Committed fs dirs from `name` down to the base, nearest first. */
+  private chain(db: SnapshotDb, name: string | undefined): string[] {
+    const dirs: string[] = [];
+    for (let n = name; n !== undefined; n = db.snapshots[n]?.parent) dirs.push(this.fsDir(this.get(db, n)));
+    return dirs;
+  }
+
+  private mountsOf(db: SnapshotDb, key: string, r: SnapshotRecord): Mount[] {
+    const lowers = this.chain(db, r.parent);
+    if (r.kind === "committed") {
+      throw new TsbuildError(`snapshot ${key}: committed snapshots have no mounts; make a view of it`);
+    }
+    if (r.kind === "active" && lowers.length === 0) {
+      return [{ type: "bind", source: this.fsDir(r), options: ["rbind", "rw"] }];
+    }
+    if (r.kind === "view" && lowers.length === 1) {
+      return [{ type: "bind", source: lowers[0]!, options: ["rbind", "ro"] }];
+    }
+    const options = [...OVERLAY_OPTIONS, `lowerdir=${lowers.map(escapeLowerdir).join(":")}`];
+    if (r.kind === "active") {
+      options.push(`upperdir=${this.fsDir(r)}`, `workdir=${join(this.root, r.id, "work")}`);
+    }
+    return [{ type: "overlay", source: "overlay", options }];
+  }
+
+  private create(
+    kind: "active" | "view",
+    key: string,
+    parent: string | undefined,
+    labels: Record<string, string>,
+  ): Promise<Mount[]> {
+    return this.mutate((db) => {
+      if (db.snapshots[key]) throw new TsbuildError(`snapshot ${key}: already exists`);
+      if (parent !== undefined) {
+        const p = db.snapshots[parent];
+        if (!p) throw new TsbuildError(`snapshot ${key}: parent ${parent} not found`);
+        if (p.kind !== "committed") {
+          throw new TsbuildError(`snapshot ${key}: parent ${parent} is ${p.kind}, not committed`);
+        }
+      }
+      const id = allocateId(this.root, db);
+      mkdirSync(join(this.root, id, "fs"), { recursive: true, mode: 0o755 });
+      mkdirSync(join(this.root, id, "work"), { mode: 0o700 });
+      const now = new Date().toISOString();
+      const r: SnapshotRecord = { id, kind, labels: { ...labels }, created: now, updated: now };
+      if (parent !== undefined) r.parent = parent;
+      db.snapshots[key] = r;
+      return this.mountsOf(db, key, r);
+    });
+  }
+
+  prepare(key: string, parent?: string, labels: Record<string, string> = {}): Promise<Mount[]> {
+    return this.create("active", key, parent, labels);
+  }
+
+  view(key: string, parent: string, labels: Record<string, string> = {}): Promise<Mount[]> {
+    return this.create("view", key, parent, labels);
+  }
+
+  async mounts(key: string): Promise<Mount[]> {
+    const db = loadDb(this.root);
+    return this.mountsOf(db, key, this.get(db, key));
+  }
+
+  /** The caller must have unmounted the active snapshot: its workdir is emptied here. */
+  async commit(name: string, key: string, labels: Record<string, string> = {}): Promise<void> {
+    await this.mutate((db) => {
+      const r = this.get(db, key);
+      if (r.kind !== "active")
+        throw new TsbuildError(`snapshot ${key}: is ${r.kind}; only active snapshots can be committed`);
+      if (db.snapshots[name]) throw new TsbuildError(`snapshot ${name}: already exists`);
+      // From now on fs is only ever handed out as a lowerdir; overlay's scratch state goes.
+      const work = join(this.root, r.id, "work");
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(work, { mode: 0o700 });
+      delete db.snapshots[key];
+      db.snapshots[name] = {
+        ...r,
+        kind: "committed",
+        labels: { ...r.labels, ...labels },
+        updated: new Date().toISOString(),
+      };
+    });
+  }
+
+  async remove(key: string): Promise<void> {
+    const id = await this.mutate((db) => {
+      const r = this.get(db, key);
+      const child = Object.entries(db.snapshots).find(([, c]) => c.parent === key);
+      if (child) throw new TsbuildError(`snapshot ${key}: cannot remove, ${child[0]} is based on it`);
+      delete db.snapshots[key];
+      return r.id;
+    });
+    // Outside the lock: a big tree takes a while, and an interrupted removal is collected at open.
+    rmSync(join(this.root, id), { recursive: true, force: true });
+  }
+
+  private info(name: string, r: SnapshotRecord): SnapshotInfo {
+    const info: SnapshotInfo = {
+      name,
+      kind: r.kind,
+      id: r.id,
+      labels: r.labels,
+      created: r.created,
+      updated: r.updated,
+    };
+    if (r.parent !== undefined) info.parent = r.parent;
+    return info;
+  }
+
+  async stat(key: string): Promise<SnapshotInfo> {
+    return this.info(key, this.get(loadDb(this.root), key));
+  }
+
+  async walk(fn: (info: SnapshotInfo) => void | Promise<void>): Promise<void> {
+    const db = loadDb(this.root);
+    for (const name of Object.keys(db.snapshots).sort()) await fn(this.info(name, db.snapshots[name]!));
+  }
+
+  async usage(key: string): Promise<Usage> {
+    return diskUsage(this.fsDir(this.get(loadDb(this.root), key)));
+  }
+
+  async upperDir(key: string): Promise<string> {
+    return this.fsDir(this.get(loadDb(this.root), key));
+  }
+
+  async lowerDirs(key: string): Promise<string[]> {
+    const db = loadDb(this.root);
+    const r = this.get(db, key);
+    return this.chain(db, r.kind === "committed" ? key : r.parent);
+  }
+}
+
+/** Bytes allocated and inodes used under `dir`, each hard-linked inode counted once. */
+export function diskUsage(dir: string): Usage {
+  const seen = new Set<number>();
+  const usage: Usage = { size: 0, inodes: 0 };
+  const visit = (path: string) => {
+    const st = lstatSync(path);
+    if (st.nlink > 1 && !st.isDirectory()) {
+      if (seen.has(st.ino)) return;
+      seen.add(st.ino);
+    }
+    usage.size += st.blocks * 512;
+    usage.inodes++;
+    if (st.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+  };
+  visit(dir);
+  return usage;
+}
