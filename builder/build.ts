@@ -1,0 +1,210 @@
+// One build: Dockerfile + context in, a tagged image in the store (and optional exports) out.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import pLimit from "p-limit";
+import { DockerfileError, UsageError } from "../src/errors.js";
+import { writeImage } from "../src/image/write.js";
+import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
+import { normalizeImageName } from "../src/oci/reference.js";
+import { exportOciArchive } from "../src/output/oci-archive.js";
+import type { ProgressSink } from "../src/progress/events.js";
+import type { ContentStore } from "../src/store/types.js";
+import type { Snapshotter } from "../snapshotter/types.js";
+import { CacheRecords } from "./cache/records.js";
+import { ContextHasher } from "./context/checksum.js";
+import { PatternMatcher, readIgnoreFile } from "./context/dockerignore.js";
+import { type DispatchEnv, type StepStats, dispatchStage, isLayerStep } from "./dispatch.js";
+import { resolveStage, stageDependencies, toStageSet } from "./dockerfile/commands.js";
+import { parseDockerfile } from "./dockerfile/parser.js";
+import { ShellLex } from "./dockerfile/shell.js";
+import type { Stage, StageSet } from "./dockerfile/types.js";
+import type { OpContext } from "./ops/context.js";
+import type { CopySources, SourceDir } from "./ops/file.js";
+import { scratchState, stateFromLocalImage, stateFromStage } from "./ops/source.js";
+import { StageSolver, neededStages } from "./solver.js";
+import type { StageState } from "./state.js";
+
+/** BuildKit's predefined platform ARGs (a declared `ARG TARGETARCH` gets its value from here). */
+const PLATFORM_ARGS: Record<string, string> = {
+  TARGETPLATFORM: "linux/amd64",
+  TARGETOS: "linux",
+  TARGETARCH: "amd64",
+  TARGETVARIANT: "",
+  BUILDPLATFORM: "linux/amd64",
+  BUILDOS: "linux",
+  BUILDARCH: "amd64",
+  BUILDVARIANT: "",
+};
+
+export interface BuildOptions {
+  contextDir: string;
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  dockerfile?: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache: boolean;
+  /** Named contexts: `--build-context name=dir`. */
+  buildContexts: Record<string, string>;
+  /** `-o type=oci,dest=FILE`. */
+  ociArchive?: string;
+  jobs: number;
+  compression: Compression;
+  sourceDateEpoch?: number;
+}
+
+export interface BuildDeps {
+  root: string;
+  store: ContentStore;
+  snapshotter: Snapshotter;
+  progress: ProgressSink;
+  /** Aborting it (Ctrl-C) cancels the build cleanly: sandboxes killed, snapshots released. */
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  manifest: Descriptor;
+  config: ImageConfig;
+  stats: StepStats;
+  durationMs: number;
+}
+
+export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
+  const started = Date.now();
+  const contextDir = resolve(opts.contextDir);
+  if (!existsSync(contextDir)) throw new UsageError(`build context ${contextDir}: no such directory`);
+  const dockerfilePath = resolve(opts.dockerfile ?? join(contextDir, "Dockerfile"));
+  let text: string;
+  try {
+    text = readFileSync(dockerfilePath, "utf8");
+  } catch {
+    throw new UsageError(`Dockerfile ${dockerfilePath}: cannot read it (does it exist?)`);
+  }
+  const parsed = parseDockerfile(text, basename(dockerfilePath));
+  const buildArgs = { ...PLATFORM_ARGS, ...opts.buildArgs };
+  const set = toStageSet(parsed, { buildArgs });
+  const target = resolveStage(set, opts.target);
+  const needed = neededStages(target, stageDependencies(set));
+  const lex = new ShellLex(parsed.directives.escape);
+  const globalArgs = resolveGlobalArgs(set.metaArgs, buildArgs, lex, parsed.lines);
+  for (const w of parsed.warnings) deps.progress.emit({ type: "warning", code: w.code, message: w.message });
+
+  const abort = new AbortController();
+  deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
+  const ctx: OpContext = {
+    store: deps.store,
+    snapshotter: deps.snapshotter,
+    cache: new CacheRecords(join(deps.root, "cache")),
+    progress: deps.progress,
+    signal: abort.signal,
+    compression: opts.compression,
+    sourceDateEpoch: opts.sourceDateEpoch,
+    noCache: opts.noCache,
+  };
+  mkdirSync(join(deps.root, "cache", "checksums"), { recursive: true });
+  const sourceDir = (root: string, ignore: boolean): SourceDir => {
+    const matcher = ignore ? new PatternMatcher(readIgnoreFile(root, dockerfilePath)) : undefined;
+    const memo = join(deps.root, "cache", "checksums", `${createHash("sha256").update(root).digest("hex")}.json`);
+    return { root, matcher, hasher: new ContextHasher(root, matcher, memo) };
+  };
+  const named = new Map(Object.entries(opts.buildContexts).map(([k, dir]) => [k, sourceDir(resolve(dir), false)]));
+
+  const stats: StepStats = { steps: 0, cached: 0, savedMs: 0 };
+  let stepNo = 0;
+  const runStage = async (stage: Stage): Promise<StageState> => {
+    const base = await baseState(stage);
+    return dispatchStage(stage, base, env, stats);
+  };
+  const solver = new StageSolver(set, runStage, abort);
+  const sources: CopySources = {
+    context: sourceDir(contextDir, true),
+    named: (ref) => named.get(ref),
+    state: async (ref) => {
+      const i = solver.indexOf(ref);
+      return i !== undefined ? solver.result(i) : stateFromLocalImage(ref, ctx);
+    },
+  };
+  const env: DispatchEnv = {
+    ctx,
+    sources,
+    lex,
+    buildArgs,
+    globalArgs,
+    sourceLines: parsed.lines,
+    limit: pLimit(Math.max(1, opts.jobs)),
+    nextStepId: () => `#${++stepNo}`,
+  };
+  const baseState = async (stage: Stage): Promise<StageState> => {
+    if (stage.baseName.toLowerCase() === "scratch") return scratchState();
+    const i = solver.indexOf(stage.baseName);
+    if (i !== undefined && i < stage.index) return stateFromStage(await solver.result(i));
+    const img = await stateFromLocalImage(stage.baseName, ctx);
+    if (img) return img;
+    const hint = named.has(stage.baseName) ? " (a named build context works with COPY --from, not FROM)" : "";
+    throw new DockerfileError(
+      stage.location,
+      `FROM ${stage.baseName}: no stage or local image of that name${hint}`,
+      parsed.lines,
+    );
+  };
+
+  deps.progress.emit({ type: "build-start", steps: countSteps(set.stages, needed), target: set.stages[target]?.name ?? String(target) });
+  const final = await solver.solve(needed, target);
+
+  const config = structuredClone(final.config);
+  config.created = final.lastCreated;
+  const manifest = await writeImage(deps.store, { config, layers: final.layers });
+  const names = opts.tags.map(normalizeImageName);
+  for (const name of names) await deps.store.setImage(name, manifest);
+  if (opts.ociArchive) {
+    await exportOciArchive(
+      deps.store,
+      names.length ? names.map((name) => ({ name, target: manifest })) : [{ name: "latest", target: manifest }],
+      opts.ociArchive,
+    );
+  }
+  const durationMs = Date.now() - started;
+  deps.progress.emit({
+    type: "build-done",
+    steps: stats.steps,
+    cached: stats.cached,
+    durationMs,
+    imageDigest: manifest.digest,
+    imageName: names[0],
+    savedMs: stats.savedMs,
+  });
+  return { manifest, config, stats, durationMs };
+}
+
+function countSteps(stages: Stage[], needed: Set<number>): number {
+  let n = 0;
+  for (const i of needed) {
+    for (const c of stages[i]?.commands ?? []) if (isLayerStep(c)) n++;
+  }
+  return n;
+}
+
+/** Global ARG values: a --build-arg wins over the default; defaults may use earlier global ARGs. */
+function resolveGlobalArgs(
+  metaArgs: StageSet["metaArgs"],
+  buildArgs: Record<string, string>,
+  lex: ShellLex,
+  lines: string[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const cmd of metaArgs) {
+    for (const a of cmd.args) {
+      let v = buildArgs[a.key];
+      if (v === undefined && a.value !== undefined) {
+        try {
+          v = lex.processWord(a.value, (n) => out.get(n));
+        } catch (err) {
+          throw new DockerfileError(cmd.location, `ARG: ${(err as Error).message}`, lines);
+        }
+      }
+      if (v !== undefined) out.set(a.key, v);
+    }
+  }
+  return out;
+}

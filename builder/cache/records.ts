@@ -1,0 +1,48 @@
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Descriptor, Digest } from "../../src/oci/types.js";
+import { digestHex } from "../../src/oci/digest.js";
+import { writeFileAtomic } from "../../src/util/atomic.js";
+
+/** What a cache hit restores without re-running or re-diffing the step. */
+export interface CacheRecord {
+  key: Digest;
+  /** Committed snapshot holding the step's result (the parent's when the step changed nothing). */
+  snapshot?: string;
+  /** The layer the step produced; absent for a step whose diff was empty. */
+  layer?: Descriptor;
+  diffId?: Digest;
+  /** When the step originally ran (ISO 8601); becomes the history entry's time. */
+  created: string;
+  /** How long the step originally took: what a hit saves. */
+  durationMs: number;
+  lastUsed: string;
+}
+
+/** One small JSON file per key under cache/, written atomically: a killed build leaves whole records only. */
+export class CacheRecords {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  private path(key: Digest): string {
+    return join(this.dir, `${digestHex(key)}.json`);
+  }
+
+  get(key: Digest): CacheRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(this.path(key), "utf8")) as CacheRecord;
+    } catch {
+      // Missing or unreadable (e.g. from an older format): a miss, and the next write replaces it.
+      return undefined;
+    }
+  }
+
+  put(record: CacheRecord): void {
+    writeFileAtomic(this.path(record.key), `${JSON.stringify(record)}\n`);
+  }
+
+  touch(record: CacheRecord): void {
+    this.put({ ...record, lastUsed: new Date().toISOString() });
+  }
+}

@@ -1,0 +1,166 @@
+// COPY / ADD (local sources) and WORKDIR's mkdir: file operations on a mounted active snapshot.
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { posix } from "node:path";
+import { DockerfileError } from "../../src/errors.js";
+import { withMounts } from "../../snapshotter/mount.js";
+import { stepCacheKey } from "../cache/keys.js";
+import type { ContextHasher } from "../context/checksum.js";
+import { resolveChown } from "../context/chown.js";
+import type { PatternMatcher } from "../context/dockerignore.js";
+import { resolveInRoot } from "../context/securejoin.js";
+import type { Command } from "../dockerfile/types.js";
+import type { ShellLex } from "../dockerfile/shell.js";
+import { type StageState, expansionEnv } from "../state.js";
+import type { OpContext } from "./context.js";
+import { copyIntoRoot } from "./copy.js";
+import { applyRecord, lookupCache, runLayerStep } from "./layer-step.js";
+
+/** A symlink named as a COPY source is followed, as BuildKit's Dockerfile frontend does. */
+const FOLLOW_SOURCE_SYMLINKS = true;
+
+export type CopyCommand = Extract<Command, { kind: "COPY" | "ADD" }>;
+
+/** A directory files are copied from: the build context or a named context. */
+export interface SourceDir {
+  root: string;
+  matcher?: PatternMatcher;
+  hasher: ContextHasher;
+}
+
+/** Where `--from` and the default source resolve. */
+export interface CopySources {
+  context: SourceDir;
+  /** A named build context (`--build-context name=dir`), if `ref` is one. */
+  named(ref: string): SourceDir | undefined;
+  /** The final state of the stage (or local image) named by `ref`; undefined if there is none. */
+  state(ref: string): Promise<StageState | undefined>;
+}
+
+interface StepInfo {
+  lex: ShellLex;
+  sourceLines: string[];
+}
+
+export async function execCopy(
+  cmd: CopyCommand,
+  s: StageState,
+  ctx: OpContext,
+  sources: CopySources,
+  info: StepInfo,
+): Promise<{ cached: boolean; durationMs: number }> {
+  const fail = (msg: string) => new DockerfileError(cmd.location, `${cmd.kind}: ${msg}`, info.sourceLines);
+  const expand = (w: string) => {
+    try {
+      return info.lex.processWord(w, expansionEnv(s));
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+  };
+  if (cmd.heredocs.length > 0) throw fail("heredoc sources are not supported yet");
+  if (cmd.kind === "ADD" && cmd.sources.some((src) => /^[a-z]+:\/\//i.test(src))) {
+    throw fail("remote URLs are not supported yet");
+  }
+  const srcPatterns = cmd.sources.map(expand);
+  const dest = expand(cmd.dest);
+  const chown = cmd.chown ? expand(cmd.chown) : undefined;
+  const chmod = cmd.chmod ? expand(cmd.chmod) : undefined;
+  const workdir = s.config.config.WorkingDir || "/";
+
+  // Resolve the source: a stage/image (by content identity) or a directory (by file checksums).
+  let fromState: StageState | undefined;
+  let fromDir: SourceDir = sources.context;
+  if (cmd.from !== undefined) {
+    const ref = expand(cmd.from);
+    const named = sources.named(ref);
+    if (named) fromDir = named;
+    else fromState = await sources.state(ref);
+    if (!named && !fromState) throw fail(`--from=${ref}: no stage, build context or local image of that name`);
+  }
+  let sourceId: string;
+  try {
+    sourceId = fromState
+      ? fromState.identity
+      : await fromDir.hasher.checksumSources(srcPatterns, { excludes: cmd.exclude, followSymlinks: FOLLOW_SOURCE_SYMLINKS });
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+
+  const key = stepCacheKey({
+    parent: s.identity,
+    op: cmd.kind,
+    inputs: { srcPatterns, dest, workdir, chown, chmod, sourceId, link: cmd.link, exclude: cmd.exclude },
+  });
+  const hit = await lookupCache(ctx, key);
+  if (hit) {
+    applyRecord(s, hit, cmd.original);
+    return { cached: true, durationMs: hit.durationMs };
+  }
+  const record = await runLayerStep(ctx, s, key, (mounts) =>
+    withMounts(mounts, async (destRoot) => {
+      const owner = chown ? resolveChownOrFail(chown, destRoot, fail) : undefined;
+      const copy = (sourceRoot: string, matcher?: PatternMatcher) =>
+        copyIntoRoot({
+          sourceRoot,
+          sourceKind: fromState ? "rootfs" : "context",
+          matcher,
+          sources: srcPatterns,
+          dest,
+          workdir,
+          destRoot,
+          chown: owner,
+          chmod,
+          excludes: cmd.exclude,
+          followSymlinksInSource: FOLLOW_SOURCE_SYMLINKS,
+        }).catch((err: Error) => {
+          throw fail(err.message);
+        });
+      if (!fromState) {
+        await copy(fromDir.root, fromDir.matcher);
+        return;
+      }
+      if (!fromState.snapshot) throw fail(`--from=${cmd.from}: the stage's filesystem is empty`);
+      const viewKey = `view/${randomBytes(8).toString("hex")}`;
+      const viewMounts = await ctx.snapshotter.view(viewKey, fromState.snapshot);
+      try {
+        await withMounts(viewMounts, (srcRoot) => copy(srcRoot).then(() => undefined));
+      } finally {
+        await ctx.snapshotter.remove(viewKey).catch(() => undefined);
+      }
+    }),
+  );
+  ctx.cache.put(record);
+  applyRecord(s, record, cmd.original);
+  return { cached: false, durationMs: record.durationMs };
+}
+
+function resolveChownOrFail(spec: string, root: string, fail: (m: string) => Error) {
+  try {
+    return resolveChown(spec, root);
+  } catch (err) {
+    throw fail(`--chown=${spec}: ${(err as Error).message}`);
+  }
+}
+
+/** WORKDIR makes its directory exist (a layer only when it did not). */
+export async function execWorkdirMkdir(
+  path: string,
+  s: StageState,
+  ctx: OpContext,
+  original: string,
+): Promise<{ cached: boolean; durationMs: number }> {
+  const key = stepCacheKey({ parent: s.identity, op: "WORKDIR", inputs: { path } });
+  const hit = await lookupCache(ctx, key);
+  if (hit) {
+    applyRecord(s, hit, original);
+    return { cached: true, durationMs: hit.durationMs };
+  }
+  const record = await runLayerStep(ctx, s, key, (mounts) =>
+    withMounts(mounts, async (root) => {
+      mkdirSync(resolveInRoot(root, posix.resolve("/", path)), { recursive: true, mode: 0o755 });
+    }),
+  );
+  ctx.cache.put(record);
+  applyRecord(s, record, original);
+  return { cached: false, durationMs: record.durationMs };
+}

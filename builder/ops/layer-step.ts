@@ -1,0 +1,115 @@
+import { randomBytes } from "node:crypto";
+import { sha256 } from "../../src/oci/digest.js";
+import type { Digest } from "../../src/oci/types.js";
+import { diffUpper } from "../../snapshotter/diff.js";
+import type { Mount } from "../../snapshotter/types.js";
+import type { CacheRecord } from "../cache/records.js";
+import type { StageState } from "../state.js";
+import type { OpContext } from "./context.js";
+
+/** Chain id of a layer on top of a rootfs whose identity is `parent` ("scratch" for an empty one). */
+export function childIdentity(parent: string, diffId: Digest): string {
+  return parent === "scratch" ? diffId : sha256(`${parent} ${diffId}`);
+}
+
+/**
+ * The shape every layer-producing op shares: an active snapshot over the stage's top, a mutation
+ * (a sandboxed RUN, a COPY through a mount), then diff → layer blob → committed snapshot named by chain id.
+ * The active snapshot is removed on every path; a snapshot with the same content is reused, not duplicated.
+ */
+export async function runLayerStep(
+  ctx: OpContext,
+  s: StageState,
+  key: Digest,
+  mutate: (mounts: Mount[]) => Promise<void>,
+): Promise<CacheRecord> {
+  const started = Date.now();
+  const activeKey = `active/${randomBytes(8).toString("hex")}`;
+  const mounts = await ctx.snapshotter.prepare(activeKey, s.snapshot);
+  let committed = false;
+  try {
+    await mutate(mounts);
+    ctx.signal.throwIfAborted();
+    const diff = await diffUpper({
+      upperDir: await ctx.snapshotter.upperDir(activeKey),
+      lowerDirs: await ctx.snapshotter.lowerDirs(activeKey),
+      store: ctx.store,
+      compression: ctx.compression,
+      sourceDateEpoch: ctx.sourceDateEpoch,
+    });
+    const created = new Date().toISOString();
+    if (diff.entries === 0) {
+      // Nothing changed: no layer, the rootfs stays the parent's (BuildKit marks such steps empty_layer).
+      return { key, snapshot: s.snapshot, created, durationMs: Date.now() - started, lastUsed: created };
+    }
+    const name = `chain:${childIdentity(s.identity, diff.diffId)}`;
+    committed = await commitOrReuse(ctx, name, activeKey);
+    return {
+      key,
+      snapshot: name,
+      layer: diff.layer,
+      diffId: diff.diffId,
+      created,
+      durationMs: Date.now() - started,
+      lastUsed: created,
+    };
+  } finally {
+    if (!committed) await ctx.snapshotter.remove(activeKey).catch(() => undefined);
+  }
+}
+
+/** Commits `activeKey` as `name` unless a snapshot of that name (same content) exists already. */
+async function commitOrReuse(ctx: OpContext, name: string, activeKey: string): Promise<boolean> {
+  if (await exists(ctx, name)) return false;
+  try {
+    await ctx.snapshotter.commit(name, activeKey);
+    return true;
+  } catch (err) {
+    // A concurrent stage may have committed the identical layer first: theirs is as good as ours.
+    if (await exists(ctx, name)) return false;
+    throw err;
+  }
+}
+
+async function exists(ctx: OpContext, name: string): Promise<boolean> {
+  try {
+    await ctx.snapshotter.stat(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Moves a stage forward by a step's result (fresh or from cache). */
+export function applyRecord(s: StageState, record: CacheRecord, createdBy: string): void {
+  if (record.layer && record.diffId && record.snapshot) {
+    s.layers.push(record.layer);
+    s.config.rootfs.diff_ids.push(record.diffId);
+    s.identity = childIdentity(s.identity, record.diffId);
+    s.snapshot = record.snapshot;
+  }
+  s.lastCreated = record.created;
+  s.config.history = [
+    ...(s.config.history ?? []),
+    {
+      created: record.created,
+      created_by: createdBy,
+      comment: "tsbuild",
+      ...(record.layer ? {} : { empty_layer: true }),
+    },
+  ];
+}
+
+/**
+ * Looks the key up; a record counts only if what it points at still exists (a pruned snapshot or blob
+ * makes it a miss, never a broken image).
+ */
+export async function lookupCache(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
+  if (ctx.noCache) return undefined;
+  const rec = ctx.cache.get(key);
+  if (!rec) return undefined;
+  if (rec.snapshot && !(await exists(ctx, rec.snapshot))) return undefined;
+  if (rec.layer && !ctx.store.has(rec.layer.digest)) return undefined;
+  ctx.cache.touch(rec);
+  return rec;
+}

@@ -1,0 +1,72 @@
+import { availableParallelism } from "node:os";
+import type { Command } from "commander";
+import { build } from "../../../builder/build.js";
+import { UsageError } from "../../errors.js";
+import type { Compression } from "../../oci/types.js";
+import { createReporter } from "../../progress/reporter.js";
+import { openStore } from "../open-store.js";
+import { collectKeyValue, collectList, parseOutput } from "../options.js";
+
+interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: Record<string, string>;
+  buildContext: Record<string, string>;
+  target?: string;
+  cache: boolean;
+  output?: string;
+  progress: "auto" | "plain" | "json";
+  compression: string;
+  jobs: string;
+}
+
+export function registerBuild(program: Command): void {
+  program
+    .command("build")
+    .description("build an image from a Dockerfile and a context directory")
+    .argument("<context>", "build context directory")
+    .option("-t, --tag <name>", "name and tag the image (repeatable)", collectList, [])
+    .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
+    .option("--build-arg <key=value>", "set a build argument (repeatable)", collectKeyValue("--build-arg"), {})
+    .option("--build-context <name=dir>", "add a named context for COPY --from (repeatable)", collectKeyValue("--build-context"), {})
+    .option("--target <stage>", "build this stage (default: the last)")
+    .option("--no-cache", "do not use the layer cache")
+    .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
+    .option("--progress <mode>", "progress output: auto, plain or json", "auto")
+    .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
+    .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
+    .action(async (context: string, flags: BuildFlags) => {
+      if (!["gzip", "zstd", "none"].includes(flags.compression)) {
+        throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
+      }
+      const jobs = Number(flags.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
+      const epoch = process.env.SOURCE_DATE_EPOCH;
+      const opened = await openStore();
+      const progress = createReporter(flags.progress, process.stderr);
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort(new UsageError("interrupted"));
+      process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+      try {
+        await build(
+          {
+            contextDir: context,
+            dockerfile: flags.file,
+            tags: flags.tag,
+            buildArgs: flags.buildArg,
+            target: flags.target,
+            noCache: !flags.cache,
+            buildContexts: flags.buildContext,
+            ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
+            jobs,
+            compression: flags.compression as Compression,
+            sourceDateEpoch: epoch ? Number(epoch) : undefined,
+          },
+          { ...opened, progress, signal: interrupt.signal },
+        );
+      } finally {
+        process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+        progress.close();
+      }
+    });
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
+import { Command, CommanderError } from "commander";
+import { DockerfileError, TsbuildError } from "../errors.js";
+import { registerBuild } from "./commands/build.js";
+import { registerImages } from "./commands/images.js";
+import { registerInspect } from "./commands/inspect.js";
+import { registerSave } from "./commands/save.js";
+import { registerVerify } from "./commands/verify.js";
+
+const program = new Command("tsbuild")
+  .description("Build OCI images from Dockerfiles")
+  .version("0.1.0")
+  .exitOverride()
+  .showHelpAfterError();
+registerBuild(program);
+registerImages(program);
+registerInspect(program);
+registerSave(program);
+registerVerify(program);
+
+/** `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits. */
+function withDefaultCommand(args: string[]): string[] {
+  const first = args[0];
+  const known = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
+  if (first === undefined || known.has(first) || ["-h", "--help", "-V", "--version", "help"].includes(first)) return args;
+  return ["build", ...args];
+}
+
+try {
+  await program.parseAsync(withDefaultCommand(process.argv.slice(2)), { from: "user" });
+} catch (err) {
+  process.exitCode = exitCodeOf(err);
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof DockerfileError) {
+    process.stderr.write(`error: ${err.pretty()}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof TsbuildError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}
