@@ -3,10 +3,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Integration tests mount overlays and run sandboxes: keep them in one process at a time per file.
-    fileParallelism: true,
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Sandboxes and mounts live in child processes; forks keep a crashed test from taking the others down.
     pool: "forks",
+    reporters: ["default", "json"],
+    // Read by .ci/run to print a plain "N passed, N failed" closing line.
+    outputFile: { json: ".vitest-results.json" },
   },
 });
