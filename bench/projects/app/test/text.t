@@ -1,0 +1,3 @@
+upper bench|BENCH
+rev abc|cba
+nope|usage: app greet|add|mul|upper|rev|version [args]
