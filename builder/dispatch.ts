@@ -3,6 +3,7 @@
 import type { LimitFunction } from "p-limit";
 import type { Command, Stage } from "./dockerfile/types.js";
 import type { ShellLex } from "./dockerfile/shell.js";
+import type { BuildMetrics, StepProbe } from "./metrics.js";
 import type { OpContext } from "./ops/context.js";
 import { execRun } from "./ops/exec.js";
 import { type CopySources, execCopy, execWorkdirMkdir } from "./ops/file.js";
@@ -19,6 +20,9 @@ export interface DispatchEnv {
   /** Bounds how many layer steps (sandboxes, copies) run at once across all stages. */
   limit: LimitFunction;
   nextStepId: () => string;
+  /** Stages (by index) whose steps never look in the cache: `--no-cache-filter`. */
+  noCacheStages: Set<number>;
+  metrics: BuildMetrics;
 }
 
 export interface StepStats {
@@ -33,9 +37,15 @@ export function isLayerStep(cmd: Command): boolean {
   return LAYER_KINDS.has(cmd.kind);
 }
 
-export async function dispatchStage(stage: Stage, s: StageState, env: DispatchEnv, stats: StepStats): Promise<StageState> {
+export async function dispatchStage(
+  stage: Stage,
+  s: StageState,
+  env: DispatchEnv,
+  stats: StepStats,
+): Promise<StageState> {
   const label = stage.name ?? `stage-${stage.index}`;
   const total = stage.commands.filter(isLayerStep).length;
+  const noCache = env.ctx.noCache || env.noCacheStages.has(stage.index);
   let n = 0;
   for (const cmd of stage.commands) {
     env.ctx.signal.throwIfAborted();
@@ -49,24 +59,52 @@ export async function dispatchStage(stage: Stage, s: StageState, env: DispatchEn
     }
     const id = env.nextStepId();
     const name = cmd.original;
+    const index = n;
+    // Each step gets its own context: the probe collects its figures, noCache may differ per stage.
+    const probe: StepProbe = {};
+    const ctx = { ...env.ctx, noCache, step: probe };
     const result = await env.limit(async () => {
-      env.ctx.progress.emit({ type: "step-start", id, name, stage: label, index: n, total });
-      const started = Date.now();
+      // A step queued behind the limiter when the build failed must not start.
+      ctx.signal.throwIfAborted();
+      env.ctx.progress.emit({ type: "step-start", id, name, stage: label, index, total });
+      const start = Date.now();
       try {
-        const r = await runLayerCommand(cmd, s, env, id);
-        return { ...r, wallMs: Date.now() - started };
+        const r = await runLayerCommand(cmd, s, { ...env, ctx }, id);
+        return { ...r, start, end: Date.now() };
       } catch (err) {
-        env.ctx.progress.emit({ type: "step-error", id, name, message: (err as Error).message });
+        // A step stopped because another one failed is not this step's error.
+        const message = ctx.signal.aborted && err === ctx.signal.reason ? "CANCELED" : (err as Error).message;
+        env.ctx.progress.emit({ type: "step-error", id, name, message });
         throw err;
       }
     });
     stats.steps++;
+    env.metrics.add({
+      id,
+      stage: label,
+      instruction: name,
+      line: cmd.location.startLine,
+      cacheKey: probe.cacheKey,
+      cached: result.cached,
+      start: result.start,
+      end: result.end,
+      durationMs: result.end - result.start,
+      layerBytes: probe.layerBytes ?? 0,
+      ...(probe.run && !result.cached
+        ? {
+            peakMemoryBytes: probe.run.peakMemoryBytes,
+            cpuMs: probe.run.cpuMs,
+            usageSource: probe.run.source,
+          }
+        : {}),
+      ...(result.cached ? { savedMs: result.durationMs } : {}),
+    });
     if (result.cached) {
       stats.cached++;
       stats.savedMs += result.durationMs;
-      env.ctx.progress.emit({ type: "step-cached", id, name, index: n, total, savedMs: result.durationMs });
+      env.ctx.progress.emit({ type: "step-cached", id, name, index, total, savedMs: result.durationMs });
     } else {
-      env.ctx.progress.emit({ type: "step-done", id, name, durationMs: result.wallMs });
+      env.ctx.progress.emit({ type: "step-done", id, name, durationMs: result.end - result.start });
     }
   }
   return s;

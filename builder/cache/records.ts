@@ -1,4 +1,4 @@
-import { readFileSync, mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { digestHex } from "../../src/oci/digest.js";
@@ -44,5 +44,24 @@ export class CacheRecords {
 
   touch(record: CacheRecord): void {
     this.put({ ...record, lastUsed: new Date().toISOString() });
+  }
+
+  /** Every readable record (for garbage collection). */
+  list(): CacheRecord[] {
+    const out: CacheRecord[] = [];
+    for (const name of readdirSync(this.dir)) {
+      if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
+      const rec = this.get(`sha256:${name.slice(0, 64)}`);
+      if (rec) out.push(rec);
+    }
+    return out;
+  }
+
+  remove(key: Digest): void {
+    try {
+      unlinkSync(this.path(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
 }

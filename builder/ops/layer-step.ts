@@ -3,7 +3,9 @@ import { sha256 } from "../../src/oci/digest.js";
 import type { Digest } from "../../src/oci/types.js";
 import { diffUpper } from "../../snapshotter/diff.js";
 import type { Mount } from "../../snapshotter/types.js";
+import type { SandboxResult } from "../../native/sandbox.js";
 import type { CacheRecord } from "../cache/records.js";
+import { runUsage } from "../metrics.js";
 import type { StageState } from "../state.js";
 import type { OpContext } from "./context.js";
 
@@ -38,6 +40,7 @@ export async function runLayerStep(
       sourceDateEpoch: ctx.sourceDateEpoch,
     });
     const created = new Date().toISOString();
+    if (ctx.step) ctx.step.layerBytes = diff.entries === 0 ? 0 : diff.layer.size;
     if (diff.entries === 0) {
       // Nothing changed: no layer, the rootfs stays the parent's (BuildKit marks such steps empty_layer).
       return { key, snapshot: s.snapshot, created, durationMs: Date.now() - started, lastUsed: created };
@@ -105,11 +108,18 @@ export function applyRecord(s: StageState, record: CacheRecord, createdBy: strin
  * makes it a miss, never a broken image).
  */
 export async function lookupCache(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
+  if (ctx.step) ctx.step.cacheKey = key;
   if (ctx.noCache) return undefined;
   const rec = ctx.cache.get(key);
   if (!rec) return undefined;
   if (rec.snapshot && !(await exists(ctx, rec.snapshot))) return undefined;
   if (rec.layer && !ctx.store.has(rec.layer.digest)) return undefined;
   ctx.cache.touch(rec);
+  if (ctx.step) ctx.step.layerBytes = rec.layer?.size ?? 0;
   return rec;
+}
+
+/** A RUN reports what its sandbox used (peak memory, CPU time) for the metrics file. */
+export function noteRunUsage(ctx: OpContext, result: SandboxResult): void {
+  if (ctx.step) ctx.step.run = runUsage(result);
 }

@@ -1,0 +1,68 @@
+// Shared by the cache, prune and solver tests: a busybox base stage and readers for build results.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { stepOutcomes } from "../../helpers/tsbuild.js";
+
+export const BUSYBOX = ["--build-context", "busybox-bin=/bin"];
+
+/** A first stage `base` with busybox installed; other stages build FROM it. */
+export const BASE_STAGE = [
+  "FROM scratch AS base",
+  "COPY --from=busybox-bin busybox /bin/busybox",
+  'RUN ["/bin/busybox","--install","-s","/bin"]',
+].join("\n");
+
+/** Instruction text → outcome, from plain progress (the "[stage n/m] " prefix dropped). */
+export function outcomesByInstruction(stderr: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const s of stepOutcomes(stderr)) {
+    const instruction = s.name.replace(/^\[[^\]]*\] /, "");
+    if (instruction in out)
+      throw new Error(`instruction ${instruction} appears twice: make test steps unique`);
+    out[instruction] = s.outcome;
+  }
+  return out;
+}
+
+/** The instructions that ran (not CACHED), sorted. */
+export function rebuilt(stderr: string): string[] {
+  return Object.entries(outcomesByInstruction(stderr))
+    .filter(([, o]) => o !== "CACHED")
+    .map(([i]) => i)
+    .sort();
+}
+
+export interface MetricsStep {
+  stage: string;
+  instruction: string;
+  line: number;
+  cacheKey?: string;
+  cached: boolean;
+  start: number;
+  end: number;
+  durationMs: number;
+  layerBytes: number;
+  peakMemoryBytes?: number;
+  cpuMs?: number;
+  usageSource?: string;
+}
+
+export interface MetricsDoc {
+  start: number;
+  end: number;
+  ok: boolean;
+  summary: { steps: number; cached: number; hitRate: number };
+  steps: MetricsStep[];
+}
+
+export function readMetrics(path: string): MetricsDoc {
+  return JSON.parse(readFileSync(path, "utf8")) as MetricsDoc;
+}
+
+/** Snapshots not committed (active or views): a finished build, failed or not, leaves none. */
+export function unfinishedSnapshots(root: string): string[] {
+  const meta = JSON.parse(readFileSync(join(root, "snapshots/metadata.json"), "utf8"));
+  return Object.entries(meta.snapshots as Record<string, { kind: string }>)
+    .filter(([, v]) => v.kind !== "committed")
+    .map(([k]) => k);
+}

@@ -1,0 +1,116 @@
+// `tsbuild prune` on a real store: what tagged images use survives and still exports and verifies;
+// unreferenced records, snapshots and blobs go; a running build blocks it; a rebuild still works.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { TSBUILD, tempDir, tsbuild } from "../../helpers/tsbuild.js";
+import { BASE_STAGE, BUSYBOX, rebuilt } from "./helpers.js";
+
+const records = (root: string) => readdirSync(join(root, "cache")).filter((n) => n.endsWith(".json"));
+const blobs = (root: string) => readdirSync(join(root, "blobs/sha256")).sort();
+const snapshots = (root: string) =>
+  Object.keys(JSON.parse(readFileSync(join(root, "snapshots/metadata.json"), "utf8")).snapshots).sort();
+
+describe("prune", () => {
+  const store = tempDir("prune-store");
+  const work = tempDir("prune-work");
+  const ctx = join(work.path, "ctx");
+  mkdirSync(ctx);
+  writeFileSync(
+    join(ctx, "Dockerfile"),
+    [
+      BASE_STAGE,
+      "FROM base AS side",
+      "RUN echo side > /side; echo only-here > /extra",
+      "FROM base",
+      "COPY --from=side /side /side",
+      "RUN echo top > /top",
+      "",
+    ].join("\n"),
+  );
+  const build = (...extra: string[]) =>
+    tsbuild(["build", "-t", "kept:1", ...BUSYBOX, "--progress", "plain", ...extra, ctx], {
+      root: store.path,
+    });
+  afterAll(() => {
+    store.cleanup();
+    work.cleanup();
+  });
+
+  it("keeps recent cache with --filter until=1h and everything with a large --keep-storage", () => {
+    expect(build().code).toBe(0);
+    const before = { r: records(store.path), b: blobs(store.path), s: snapshots(store.path) };
+    for (const args of [["--filter", "until=1h"], ["--keep-storage", "10GB"], []]) {
+      const r = tsbuild(["prune", ...args], { root: store.path });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^removed 0 cache records/);
+    }
+    expect({ r: records(store.path), b: blobs(store.path), s: snapshots(store.path) }).toEqual(before);
+  });
+
+  it("--keep-storage 0 drops every record but what the tagged image uses", () => {
+    const r = tsbuild(["prune", "--keep-storage", "0"], { root: store.path });
+    expect(r.code, r.stderr).toBe(0);
+    expect(records(store.path)).toEqual([]);
+    // The side stage's layer is in no tagged image: it went.
+    expect(r.stdout).toMatch(/removed [1-9]\d* cache records .* [1-9]\d* snapshots .* [1-9]\d* blobs/);
+  });
+
+  it("--all leaves exactly the tagged image, which still exports and verifies; a rebuild works", () => {
+    expect(build().code).toBe(0); // records back (the image's layers are reused as they are)
+    expect(records(store.path).length).toBeGreaterThan(0);
+    const r = tsbuild(["prune", "--all"], { root: store.path });
+    expect(r.code, r.stderr).toBe(0);
+    expect(records(store.path)).toEqual([]);
+    const inspected = JSON.parse(tsbuild(["inspect", "kept:1"], { root: store.path }).stdout);
+    const wanted = [
+      inspected.descriptor.digest,
+      inspected.manifest.config.digest,
+      ...inspected.manifest.layers.map((l: { digest: string }) => l.digest),
+    ];
+    expect(blobs(store.path)).toEqual(wanted.map((d: string) => d.slice(7)).sort());
+    // One committed snapshot per layer of the image's chain, nothing else.
+    expect(snapshots(store.path)).toHaveLength(inspected.manifest.layers.length);
+    expect(snapshots(store.path).every((n) => n.startsWith("chain:"))).toBe(true);
+
+    const v = tsbuild(["verify"], { root: store.path });
+    expect(v.code, v.stderr).toBe(0);
+    const archive = join(work.path, "kept.tar");
+    expect(tsbuild(["save", "kept:1", "-o", archive], { root: store.path }).code).toBe(0);
+    const sk = spawnSync("skopeo", ["inspect", `oci-archive:${archive}`], { encoding: "utf8" });
+    expect(sk.status, sk.stderr).toBe(0);
+    expect(JSON.parse(sk.stdout).Digest).toBe(inspected.descriptor.digest);
+
+    const again = build();
+    expect(again.code, again.stderr).toBe(0);
+    expect(rebuilt(again.stderr).length).toBeGreaterThan(0);
+    const after = JSON.parse(tsbuild(["inspect", "kept:1"], { root: store.path }).stdout);
+    expect(after.manifest.layers.length).toBe(inspected.manifest.layers.length);
+  });
+
+  it("refuses to run while a build is running, and leaves its store alone", async () => {
+    const slow = join(work.path, "slow");
+    mkdirSync(slow);
+    writeFileSync(join(slow, "Dockerfile"), [BASE_STAGE, "RUN sleep 3", ""].join("\n"));
+    const child = spawn(TSBUILD, ["build", "-t", "slow:1", ...BUSYBOX, "--progress", "plain", slow], {
+      env: { ...process.env, TSBUILD_ROOT: store.path },
+      stdio: "ignore",
+    });
+    const done = new Promise<number | null>((res) => child.on("exit", res));
+    const markers = join(store.path, "builds");
+    while (!existsSync(markers) || readdirSync(markers).length === 0) await sleep(20);
+    const r = tsbuild(["prune", "--all"], { root: store.path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/in use by a running build \(pid \d+/);
+    expect(await done).toBe(0);
+    expect(readdirSync(markers)).toEqual([]);
+    expect(tsbuild(["prune", "--all"], { root: store.path }).code).toBe(0);
+  });
+
+  it("rejects a bad size or filter with a usage error", () => {
+    expect(tsbuild(["prune", "--keep-storage", "lots"], { root: store.path }).code).toBe(2);
+    expect(tsbuild(["prune", "--filter", "label=x"], { root: store.path }).code).toBe(2);
+  });
+});
