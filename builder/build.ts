@@ -8,6 +8,7 @@ import { writeImage } from "../src/image/write.js";
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
 import { normalizeImageName } from "../src/oci/reference.js";
 import { exportOciArchive } from "../src/output/oci-archive.js";
+import { markInUse } from "../src/store/gc/in-use.js";
 import type { ProgressSink } from "../src/progress/events.js";
 import type { ContentStore } from "../src/store/types.js";
 import type { Snapshotter } from "../snapshotter/types.js";
@@ -17,9 +18,14 @@ import { PatternMatcher, readIgnoreFile } from "./context/dockerignore.js";
 import { type DispatchEnv, type StepStats, dispatchStage, isLayerStep } from "./dispatch.js";
 import { resolveStage, stageDependencies, toStageSet } from "./dockerfile/commands.js";
 import { parseDockerfile } from "./dockerfile/parser.js";
+import { BuildMetrics } from "./metrics.js";
 import { ShellLex } from "./dockerfile/shell.js";
 import type { Stage, StageSet } from "./dockerfile/types.js";
 import type { OpContext } from "./ops/context.js";
+import type { SecretSource } from "./ops/mounts/secrets.js";
+import { takeOnBuildTriggers } from "./ops/onbuild.js";
+import { mountFromRefs } from "./ops/run-mounts.js";
+import { checkDockerfile } from "./dockerfile/checks.js";
 import type { CopySources, SourceDir } from "./ops/file.js";
 import { scratchState, stateFromLocalImage, stateFromStage } from "./ops/source.js";
 import { StageSolver, neededStages } from "./solver.js";
@@ -52,6 +58,12 @@ export interface BuildOptions {
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
+  /** Stage names (or indexes) whose steps skip the cache: `--no-cache-filter`. */
+  noCacheFilter?: string[];
+  /** Where to write per-step metrics as JSON: `--metrics-file`. */
+  metricsFile?: string;
+  /** `--secret id=X,src=FILE|env=VAR`, by id, for RUN --mount=type=secret. */
+  secrets?: Record<string, SecretSource>;
 }
 
 export interface BuildDeps {
@@ -70,8 +82,19 @@ export interface BuildResult {
   durationMs: number;
 }
 
+/** Runs one build while the store is marked in use, so that a concurrent prune leaves its inputs alone. */
 export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
+  const release = await markInUse(deps.root);
+  try {
+    return await buildInStore(opts, deps);
+  } finally {
+    release();
+  }
+}
+
+async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
   const started = Date.now();
+  const metrics = new BuildMetrics(started);
   const contextDir = resolve(opts.contextDir);
   if (!existsSync(contextDir)) throw new UsageError(`build context ${contextDir}: no such directory`);
   const dockerfilePath = resolve(opts.dockerfile ?? join(contextDir, "Dockerfile"));
@@ -101,6 +124,9 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     compression: opts.compression,
     sourceDateEpoch: opts.sourceDateEpoch,
     noCache: opts.noCache,
+    root: deps.root,
+    secrets: opts.secrets,
+    lex,
   };
   mkdirSync(join(deps.root, "cache", "checksums"), { recursive: true });
   const sourceDir = (root: string, ignore: boolean): SourceDir => {
@@ -114,9 +140,20 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   let stepNo = 0;
   const runStage = async (stage: Stage): Promise<StageState> => {
     const base = await baseState(stage);
-    return dispatchStage(stage, base, env, stats);
+    // RUN --mount from= stages are awaited here, outside the step limiter, so waiting never holds a slot.
+    await Promise.all(mountFromRefs(stage.commands).map((ref) => sources.state(ref).catch(() => undefined)));
+    const fromImage = stage.baseName.toLowerCase() !== "scratch" && !((solver.indexOf(stage.baseName) ?? stage.index) < stage.index);
+    const triggers = fromImage ? takeOnBuildTriggers(base, stage, buildArgs) : [];
+    return dispatchStage(triggers.length ? { ...stage, commands: [...triggers, ...stage.commands] } : stage, base, env, stats);
   };
   const solver = new StageSolver(set, runStage, abort);
+  const noCacheStages = new Set(
+    (opts.noCacheFilter ?? []).map((ref) => {
+      const i = solver.indexOf(ref);
+      if (i === undefined) throw new UsageError(`--no-cache-filter ${ref}: no stage of that name`);
+      return i;
+    }),
+  );
   const sources: CopySources = {
     context: sourceDir(contextDir, true),
     named: (ref) => named.get(ref),
@@ -125,6 +162,7 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
       return i !== undefined ? solver.result(i) : stateFromLocalImage(ref, ctx);
     },
   };
+  ctx.mountSources = sources;
   const env: DispatchEnv = {
     ctx,
     sources,
@@ -134,6 +172,8 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     sourceLines: parsed.lines,
     limit: pLimit(Math.max(1, opts.jobs)),
     nextStepId: () => `#${++stepNo}`,
+    noCacheStages,
+    metrics,
   };
   const baseState = async (stage: Stage): Promise<StageState> => {
     if (stage.baseName.toLowerCase() === "scratch") return scratchState();
@@ -150,7 +190,14 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   };
 
   deps.progress.emit({ type: "build-start", steps: countSteps(set.stages, needed), target: set.stages[target]?.name ?? String(target) });
-  const final = await solver.solve(needed, target);
+  let final: StageState;
+  try {
+    final = await solver.solve(needed, target);
+  } catch (err) {
+    const error = (err as Error).message;
+    if (opts.metricsFile) metrics.write(opts.metricsFile, Date.now(), { ok: false, error });
+    throw err;
+  }
 
   const config = structuredClone(final.config);
   config.created = final.lastCreated;
@@ -164,7 +211,13 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
       opts.ociArchive,
     );
   }
+  // Build checks (BuildKit's lint rules) are reported after the build, as BuildKit does.
+  for (const w of checkDockerfile(parsed)) {
+    deps.progress.emit({ type: "warning", code: w.code, message: w.message, location: w.location ? `${w.location.file}:${w.location.startLine}` : undefined });
+  }
   const durationMs = Date.now() - started;
+  const imageDigest = manifest.digest;
+  if (opts.metricsFile) metrics.write(opts.metricsFile, started + durationMs, { ok: true, imageDigest });
   deps.progress.emit({
     type: "build-done",
     steps: stats.steps,

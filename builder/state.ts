@@ -52,9 +52,12 @@ export function envMap(config: ImageConfig): Map<string, string> {
   return m;
 }
 
+/** Sets one variable; an existing one is replaced in place (Docker, BuildKit and buildah keep its position). */
 export function setEnv(config: ImageConfig, key: string, value: string): void {
-  const env = (config.config.Env ?? []).filter((kv) => !kv.startsWith(`${key}=`));
-  env.push(`${key}=${value}`);
+  const env = [...(config.config.Env ?? [])];
+  const i = env.findIndex((kv) => kv.startsWith(`${key}=`));
+  if (i >= 0) env[i] = `${key}=${value}`;
+  else env.push(`${key}=${value}`);
   config.config.Env = env;
 }
 

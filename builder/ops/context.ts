@@ -3,6 +3,10 @@ import type { Compression } from "../../src/oci/types.js";
 import type { ProgressSink } from "../../src/progress/events.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
 import type { CacheRecords } from "../cache/records.js";
+import type { StepProbe } from "../metrics.js";
+import type { ShellLex } from "../dockerfile/shell.js";
+import type { CopySources } from "./file.js";
+import type { SecretSource } from "./mounts/secrets.js";
 
 /** What every op needs from the build: the stores, the progress stream and the cancellation signal. */
 export interface OpContext {
@@ -14,4 +18,14 @@ export interface OpContext {
   compression: Compression;
   sourceDateEpoch?: number;
   noCache: boolean;
+  /** The store root: RUN --mount=type=cache keeps its dirs under it (cache-mounts/). */
+  root?: string;
+  /** `--secret id=X,src=FILE|env=VAR` from the CLI, by id; values are read only when a RUN mounts them. */
+  secrets?: Record<string, SecretSource>;
+  /** Where RUN --mount=type=bind reads from (context, named contexts, stages); set once the solver exists. */
+  mountSources?: CopySources;
+  /** Expands RUN --mount option values with the stage's ARG/ENV, as BuildKit does. */
+  lex?: ShellLex;
+  /** Set on the copy of the context one step runs with: the ops note their key, layer size and usage here. */
+  step?: StepProbe;
 }

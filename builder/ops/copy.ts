@@ -34,6 +34,11 @@ export interface CopyIntoRootOptions {
    * "rootfs" (COPY --from a stage): copies keep their owners, the root behaves like a chroot.
    */
   sourceKind?: SourceKind;
+  /**
+   * ADD: offered each non-directory source first, with the destination (always a directory for an
+   * archive); returns true when it extracted the source there, so it is not copied.
+   */
+  unpack?: (sourceAbs: string, sourceRel: string, destAbs: string) => Promise<boolean>;
 }
 
 /**
@@ -73,6 +78,7 @@ export async function copyIntoRoot(opts: CopyIntoRootOptions): Promise<{ files: 
       for (const e of src.entries) writer.write(e.abs, e.stat, join(destAbs, e.rel));
       continue;
     }
+    if (opts.unpack && src.stat.isFile() && (await opts.unpack(src.abs, src.rel, destAbs))) continue;
     const target = destIsDir ? join(destAbs, src.name) : destAbs;
     mkdirInRoot(opts.destRoot, dirname(target), opts.chown);
     writer.write(src.abs, src.stat, target);

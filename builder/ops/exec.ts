@@ -4,9 +4,10 @@ import type { Mount } from "../../snapshotter/types.js";
 import { runSandbox, type SandboxSpec } from "../../native/sandbox.js";
 import { stepCacheKey } from "../cache/keys.js";
 import type { Command } from "../dockerfile/types.js";
-import { DEFAULT_PATH, type StageState, envMap } from "../state.js";
+import { DEFAULT_PATH, type StageState, envMap, expansionEnv } from "../state.js";
 import type { OpContext } from "./context.js";
-import { applyRecord, lookupCache, runLayerStep } from "./layer-step.js";
+import { applyRecord, lookupCache, noteRunUsage, runLayerStep } from "./layer-step.js";
+import { expandMount, planRunMounts } from "./run-mounts.js";
 
 export type RunCommand = Extract<Command, { kind: "RUN" }>;
 
@@ -53,18 +54,36 @@ export async function execRun(
   ctx: OpContext,
   step: { id: string; sourceLines: string[] },
 ): Promise<{ cached: boolean; durationMs: number }> {
-  if (cmd.mounts.length > 0) {
-    throw new DockerfileError(cmd.location, `RUN --mount=type=${cmd.mounts[0]?.type} is not supported yet`, step.sourceLines);
-  }
+  const fail = (msg: string) => new DockerfileError(cmd.location, `RUN: ${msg}`, step.sourceLines);
   const argv = runArgv(cmd, s.shell);
   const env = runEnv(s);
   const cwd = s.config.config.WorkingDir || "/";
   const user = s.config.config.User || "0";
   const network = cmd.network === "none" ? "none" : "host";
+  const expand = (w: string) => {
+    try {
+      return ctx.lex ? ctx.lex.processWord(w, expansionEnv(s)) : w;
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+  };
+  const plan = await planRunMounts(
+    cmd.mounts.map((m) => expandMount(m, expand, cwd)),
+    ctx,
+    fail,
+  );
   const key = stepCacheKey({
     parent: s.identity,
     op: "RUN",
-    inputs: { argv, env: [...env].sort(), cwd, user, network },
+    // `mounts` only when there are some, so keys of mount-less steps stay what they were.
+    inputs: {
+      argv,
+      env: [...env].sort(),
+      cwd,
+      user,
+      network,
+      ...(plan.keyInputs.length ? { mounts: plan.keyInputs } : {}),
+    },
   });
   const hit = await lookupCache(ctx, key);
   if (hit) {
@@ -72,14 +91,29 @@ export async function execRun(
     return { cached: true, durationMs: hit.durationMs };
   }
   const record = await runLayerStep(ctx, s, key, async (mounts) => {
-    const result = await runSandbox(
-      { root: sandboxRoot(mounts), args: argv, env, cwd, user, hostname: "tsbuild", network },
-      {
-        signal: ctx.signal,
-        onOutput: (stream, chunk) =>
-          ctx.progress.emit({ type: "step-log", id: step.id, stream, data: chunk.toString() }),
-      },
+    const result = await plan.run((extraMounts, extraEnv) =>
+      runSandbox(
+        {
+          root: sandboxRoot(mounts),
+          mounts: extraMounts,
+          // Secrets given with env= reach only the process, never `env` above (an input of the cache key).
+          env: [...env, ...extraEnv],
+          args: argv,
+          cwd,
+          user,
+          hostname: "tsbuild",
+          network,
+          // An empty cgroup spec sets no limits; it gives the metrics file the cgroup's peak memory and CPU time.
+          cgroup: {},
+        },
+        {
+          signal: ctx.signal,
+          onOutput: (stream, chunk) =>
+            ctx.progress.emit({ type: "step-log", id: step.id, stream, data: chunk.toString() }),
+        },
+      ),
     );
+    noteRunUsage(ctx, result);
     if (result.exitCode !== 0) {
       const how = result.signal ? `signal: ${result.signal}` : `exit code: ${result.exitCode}`;
       throw new BuildStepError(

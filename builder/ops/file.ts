@@ -15,6 +15,10 @@ import { type StageState, expansionEnv } from "../state.js";
 import type { OpContext } from "./context.js";
 import { copyIntoRoot } from "./copy.js";
 import { applyRecord, lookupCache, runLayerStep } from "./layer-step.js";
+import { heredocFiles, writeHeredocDir } from "./add/heredoc-sources.js";
+import { RemoteSources } from "./add/remote-sources.js";
+import { isRemoteUrl } from "./add/remote.js";
+import { unpackIfArchive } from "./add/unpack.js";
 
 /** A symlink named as a COPY source is followed, as BuildKit's Dockerfile frontend does. */
 const FOLLOW_SOURCE_SYMLINKS = true;
@@ -57,11 +61,11 @@ export async function execCopy(
       throw fail((err as Error).message);
     }
   };
-  if (cmd.heredocs.length > 0) throw fail("heredoc sources are not supported yet");
-  if (cmd.kind === "ADD" && cmd.sources.some((src) => /^[a-z]+:\/\//i.test(src))) {
-    throw fail("remote URLs are not supported yet");
-  }
-  const srcPatterns = cmd.sources.map(expand);
+  const words = cmd.sources.map(expand);
+  // ADD fetches http(s) URLs; COPY treats such a word as a (missing) path, as BuildKit does.
+  const urls = cmd.kind === "ADD" ? words.filter(isRemoteUrl) : [];
+  const srcPatterns = words.filter((w) => !urls.includes(w));
+  const heredocs = guard(() => heredocFiles(cmd.heredocs, expansionEnv(s)), fail);
   const dest = expand(cmd.dest);
   const chown = cmd.chown ? expand(cmd.chown) : undefined;
   const chmod = cmd.chmod ? expand(cmd.chmod) : undefined;
@@ -75,36 +79,69 @@ export async function execCopy(
     const named = sources.named(ref);
     if (named) fromDir = named;
     else fromState = await sources.state(ref);
-    if (!named && !fromState) throw fail(`--from=${ref}: no stage, build context or local image of that name`);
+    if (!named && !fromState)
+      throw fail(`--from=${ref}: no stage, build context or local image of that name`);
   }
-  let sourceId: string;
+  if (words.length + heredocs.length > 1 && !dest.endsWith("/") && (urls.length > 0 || heredocs.length > 0)) {
+    throw fail(`with more than one source the destination must be a directory and end with a /: ${dest}`);
+  }
+  let sourceId: string | undefined;
   try {
-    sourceId = fromState
-      ? fromState.identity
-      : await fromDir.hasher.checksumSources(srcPatterns, { excludes: cmd.exclude, followSymlinks: FOLLOW_SOURCE_SYMLINKS });
+    if (fromState) sourceId = fromState.identity;
+    else if (srcPatterns.length > 0) {
+      sourceId = await fromDir.hasher.checksumSources(srcPatterns, {
+        excludes: cmd.exclude,
+        followSymlinks: FOLLOW_SOURCE_SYMLINKS,
+      });
+    }
   } catch (err) {
     throw fail((err as Error).message);
   }
+  const remote = new RemoteSources(urls, cmd.checksum ? expand(cmd.checksum) : undefined, ctx.signal);
 
   const key = stepCacheKey({
     parent: s.identity,
     op: cmd.kind,
-    inputs: { srcPatterns, dest, workdir, chown, chmod, sourceId, link: cmd.link, exclude: cmd.exclude },
+    inputs: {
+      srcPatterns,
+      dest,
+      workdir,
+      chown,
+      chmod,
+      sourceId,
+      link: cmd.link,
+      exclude: cmd.exclude,
+      // Only when present, so keys of plain COPY steps stay what they were.
+      ...(heredocs.length ? { heredocs } : {}),
+      // The --checksum when given (a hit then needs no download), else the downloaded content's digest.
+      ...(urls.length ? { urls: await guardAsync(() => remote.identities(), fail) } : {}),
+    },
   });
   const hit = await lookupCache(ctx, key);
   if (hit) {
+    remote.release();
     applyRecord(s, hit, cmd.original);
     return { cached: true, durationMs: hit.durationMs };
   }
   const record = await runLayerStep(ctx, s, key, (mounts) =>
     withMounts(mounts, async (destRoot) => {
       const owner = chown ? resolveChownOrFail(chown, destRoot, fail) : undefined;
-      const copy = (sourceRoot: string, matcher?: PatternMatcher) =>
+      const unpack =
+        cmd.kind === "ADD" && !fromState
+          ? (abs: string, rel: string, destAbs: string) => unpackIfArchive(abs, rel, destRoot, destAbs, owner)
+          : undefined;
+      const copyFrom = (
+        sourceRoot: string,
+        patterns: string[],
+        kind: "rootfs" | "context",
+        matcher?: PatternMatcher,
+      ) =>
         copyIntoRoot({
           sourceRoot,
-          sourceKind: fromState ? "rootfs" : "context",
+          sourceKind: kind,
           matcher,
-          sources: srcPatterns,
+          sources: patterns,
+          unpack: kind === "context" ? unpack : undefined,
           dest,
           workdir,
           destRoot,
@@ -115,15 +152,33 @@ export async function execCopy(
         }).catch((err: Error) => {
           throw fail(err.message);
         });
+      await guardAsync(() => remote.placeAll({ destRoot, dest, workdir, owner, chmod }), fail).finally(() =>
+        remote.release(),
+      );
+      if (heredocs.length > 0) {
+        const tmp = writeHeredocDir(heredocs);
+        try {
+          await copyFrom(
+            tmp.dir,
+            heredocs.map((h) => h.name),
+            "context",
+          );
+        } finally {
+          tmp.remove();
+        }
+      }
+      if (srcPatterns.length === 0) return;
       if (!fromState) {
-        await copy(fromDir.root, fromDir.matcher);
+        await copyFrom(fromDir.root, srcPatterns, "context", fromDir.matcher);
         return;
       }
       if (!fromState.snapshot) throw fail(`--from=${cmd.from}: the stage's filesystem is empty`);
       const viewKey = `view/${randomBytes(8).toString("hex")}`;
       const viewMounts = await ctx.snapshotter.view(viewKey, fromState.snapshot);
       try {
-        await withMounts(viewMounts, (srcRoot) => copy(srcRoot).then(() => undefined));
+        await withMounts(viewMounts, (srcRoot) =>
+          copyFrom(srcRoot, srcPatterns, "rootfs").then(() => undefined),
+        );
       } finally {
         await ctx.snapshotter.remove(viewKey).catch(() => undefined);
       }
@@ -132,6 +187,23 @@ export async function execCopy(
   ctx.cache.put(record);
   applyRecord(s, record, cmd.original);
   return { cached: false, durationMs: record.durationMs };
+}
+
+/** Runs f, turning what it throws into `fail`'s error (a Dockerfile-located message). */
+function guard<T>(f: () => T, fail: (m: string) => Error): T {
+  try {
+    return f();
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+}
+
+async function guardAsync<T>(f: () => Promise<T>, fail: (m: string) => Error): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
 }
 
 function resolveChownOrFail(spec: string, root: string, fail: (m: string) => Error) {

@@ -6,6 +6,19 @@ import type { Compression } from "../../oci/types.js";
 import { createReporter } from "../../progress/reporter.js";
 import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
+import { type SecretSource, parseSecretFlag } from "../../../builder/ops/mounts/secrets.js";
+
+/** Repeatable `--secret id=X,src=FILE|env=VAR` → secrets by id. */
+function collectSecret(value: string, prev: Record<string, SecretSource> = {}): Record<string, SecretSource> {
+  const [id, source] = parseSecretFlag(value);
+  return { ...prev, [id]: source };
+}
+
+/** `--no-cache-filter a,b --no-cache-filter c` → [a, b, c]. */
+function collectCommaList(value: string, prev: string[] = []): string[] {
+  const items = value.split(",").map((v) => v.trim());
+  return [...prev, ...items.filter(Boolean)];
+}
 
 interface BuildFlags {
   tag: string[];
@@ -14,6 +27,10 @@ interface BuildFlags {
   buildContext: Record<string, string>;
   target?: string;
   cache: boolean;
+  /** From --no-cache-filter: commander names a "--no-" option after the rest of its name. */
+  cacheFilter?: string[];
+  secret: Record<string, SecretSource>;
+  metricsFile?: string;
   output?: string;
   progress: "auto" | "plain" | "json";
   compression: string;
@@ -31,7 +48,15 @@ export function registerBuild(program: Command): void {
     .option("--build-context <name=dir>", "add a named context for COPY --from (repeatable)", collectKeyValue("--build-context"), {})
     .option("--target <stage>", "build this stage (default: the last)")
     .option("--no-cache", "do not use the layer cache")
+    .option(
+      "--no-cache-filter <stages>",
+      "do not use the cache for these stages (repeatable, comma list)",
+      collectCommaList,
+      [],
+    )
+    .option("--metrics-file <file>", "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON")
     .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
+    .option("--secret <id=X,src=FILE|env=VAR>", "a secret for RUN --mount=type=secret (repeatable)", collectSecret, {})
     .option("--progress <mode>", "progress output: auto, plain or json", "auto")
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
@@ -56,6 +81,9 @@ export function registerBuild(program: Command): void {
             buildArgs: flags.buildArg,
             target: flags.target,
             noCache: !flags.cache,
+            noCacheFilter: flags.cacheFilter ?? [],
+            secrets: flags.secret,
+            metricsFile: flags.metricsFile,
             buildContexts: flags.buildContext,
             ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
             jobs,

@@ -17,15 +17,31 @@ export function registerImages(program: Command): void {
       }
       const rows = [["NAME", "DIGEST", "SIZE"]];
       for (const img of images) {
-        rows.push([familiarName(img.name), img.target.digest.slice(0, 19), formatSize(await imageSize(store, img.target.digest))]);
+        rows.push([
+          familiarName(img.name),
+          img.target.digest.slice(0, 19),
+          formatSize(await imageSize(store, img.target.digest)),
+        ]);
       }
       const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-      for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join("   ").trimEnd()}\n`);
+      for (const r of rows)
+        process.stdout.write(
+          `${r
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join("   ")
+            .trimEnd()}\n`,
+        );
     });
 }
 
-async function imageSize(store: Awaited<ReturnType<typeof openContentStore>>, digest: string): Promise<number> {
-  const manifest = JSON.parse((await store.readBlob(digest)).toString()) as { layers?: { size: number }[]; config?: { size: number } };
+async function imageSize(
+  store: Awaited<ReturnType<typeof openContentStore>>,
+  digest: string,
+): Promise<number> {
+  const manifest = JSON.parse((await store.readBlob(digest)).toString()) as {
+    layers?: { size: number }[];
+    config?: { size: number };
+  };
   return (manifest.config?.size ?? 0) + (manifest.layers ?? []).reduce((n, l) => n + l.size, 0);
 }
 
