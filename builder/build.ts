@@ -7,7 +7,6 @@ import { DockerfileError, UsageError } from "../src/errors.js";
 import { writeImage } from "../src/image/write.js";
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
 import { normalizeImageName } from "../src/oci/reference.js";
-import { exportOciArchive } from "../src/output/oci-archive.js";
 import { markInUse } from "../src/store/gc/in-use.js";
 import type { ProgressSink } from "../src/progress/events.js";
 import type { ContentStore } from "../src/store/types.js";
@@ -205,6 +204,7 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   const names = opts.tags.map(normalizeImageName);
   for (const name of names) await deps.store.setImage(name, manifest);
   if (opts.ociArchive) {
+    const { exportOciArchive } = await import("../src/output/oci-archive.js");
     await exportOciArchive(
       deps.store,
       names.length ? names.map((name) => ({ name, target: manifest })) : [{ name: "latest", target: manifest }],

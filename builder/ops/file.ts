@@ -4,6 +4,7 @@ import { mkdirSync } from "node:fs";
 import { posix } from "node:path";
 import { DockerfileError } from "../../src/errors.js";
 import { withMounts } from "../../snapshotter/mount.js";
+import { stageSourceChecksum } from "./stage-checksum.js";
 import { stepCacheKey } from "../cache/keys.js";
 import type { ContextHasher } from "../context/checksum.js";
 import { resolveChown } from "../context/chown.js";
@@ -87,7 +88,13 @@ export async function execCopy(
   }
   let sourceId: string | undefined;
   try {
-    if (fromState) sourceId = fromState.identity;
+    if (fromState && srcPatterns.length > 0) {
+      sourceId = await stageSourceChecksum(ctx, fromState, {
+        patterns: srcPatterns,
+        excludes: cmd.exclude,
+        followSymlinks: FOLLOW_SOURCE_SYMLINKS,
+      });
+    } else if (fromState) sourceId = fromState.identity;
     else if (srcPatterns.length > 0) {
       sourceId = await fromDir.hasher.checksumSources(srcPatterns, {
         excludes: cmd.exclude,

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { sha256 } from "../../src/oci/digest.js";
 import type { Digest } from "../../src/oci/types.js";
-import { diffUpper } from "../../snapshotter/diff.js";
 import type { Mount } from "../../snapshotter/types.js";
 import type { SandboxResult } from "../../native/sandbox.js";
 import type { CacheRecord } from "../cache/records.js";
@@ -32,6 +31,8 @@ export async function runLayerStep(
   try {
     await mutate(mounts);
     ctx.signal.throwIfAborted();
+    // Loaded on the first miss only: a fully cached rebuild never pays for the tar/compression modules.
+    const { diffUpper } = await import("../../snapshotter/diff.js");
     const diff = await diffUpper({
       upperDir: await ctx.snapshotter.upperDir(activeKey),
       lowerDirs: await ctx.snapshotter.lowerDirs(activeKey),

@@ -79,11 +79,13 @@ class FileContentStore implements ContentStore {
 
   async writeBlob(data: Buffer | string, expected?: Digest): Promise<{ digest: Digest; size: number }> {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
-    // Small blobs are written often (configs, manifests, cache hits): skip the write if present.
-    if (expected !== undefined && this.has(expected)) {
-      const digest = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
-      if (digest === expected) return { digest, size: buf.length };
+    // Small blobs are written often (configs and manifests of no-change rebuilds): hashing first
+    // skips the ingest, fsync and rename when the blob is already there.
+    const digest = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
+    if (expected !== undefined && digest !== expected) {
+      throw new TsbuildError(`blob ${expected}: digest mismatch: content hashes to ${digest} (${buf.length} bytes)`);
     }
+    if (this.has(digest)) return { digest, size: buf.length };
     const w = await this.ingest();
     w.stream.end(buf);
     return w.commit(expected);

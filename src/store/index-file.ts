@@ -45,6 +45,8 @@ export function setImageRef(root: string, name: string, target: Descriptor): voi
     annotations: { ...target.annotations, [REF_NAME_ANNOTATION]: name },
   };
   const at = index.manifests.findIndex((d) => d.annotations?.[REF_NAME_ANNOTATION] === name);
+  // Re-tagging the same manifest (every no-change rebuild) needs no rewrite and no fsync.
+  if (at >= 0 && JSON.stringify(index.manifests[at]) === JSON.stringify(entry)) return;
   if (at >= 0) index.manifests[at] = entry;
   else index.manifests.push(entry);
   index.mediaType ??= MediaType.imageIndex;
