@@ -3,8 +3,14 @@
 import { Command, CommanderError } from "commander";
 import { DockerfileError, TsbuildError } from "../errors.js";
 import { registerBuild } from "./commands/build.js";
+import { registerCheck } from "./commands/check.js";
 import { registerImages } from "./commands/images.js";
 import { registerInspect } from "./commands/inspect.js";
+import { registerLogin } from "./commands/login.js";
+import { registerLogout } from "./commands/logout.js";
+import { registerPull } from "./commands/pull.js";
+import { registerPush } from "./commands/push.js";
+import { registerPrune } from "./commands/prune.js";
 import { registerSave } from "./commands/save.js";
 import { registerVerify } from "./commands/verify.js";
 
@@ -14,16 +20,23 @@ const program = new Command("tsbuild")
   .exitOverride()
   .showHelpAfterError();
 registerBuild(program);
+registerCheck(program);
 registerImages(program);
 registerInspect(program);
 registerSave(program);
 registerVerify(program);
+registerPrune(program);
+registerPull(program);
+registerPush(program);
+registerLogin(program);
+registerLogout(program);
 
 /** `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits. */
 function withDefaultCommand(args: string[]): string[] {
   const first = args[0];
   const known = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
-  if (first === undefined || known.has(first) || ["-h", "--help", "-V", "--version", "help"].includes(first)) return args;
+  if (first === undefined || known.has(first) || ["-h", "--help", "-V", "--version", "help"].includes(first))
+    return args;
   return ["build", ...args];
 }
 

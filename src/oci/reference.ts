@@ -65,7 +65,12 @@ export function parseReference(name: string): ParsedReference {
   const slash = rest.indexOf("/");
   if (slash >= 0) {
     const first = rest.slice(0, slash);
-    if (first.includes(".") || first.includes(":") || first === "localhost" || first !== first.toLowerCase()) {
+    if (
+      first.includes(".") ||
+      first.includes(":") ||
+      first === "localhost" ||
+      first !== first.toLowerCase()
+    ) {
       registry = first;
       repository = rest.slice(slash + 1);
       if (!DOMAIN_RE.test(registry)) throw invalid(name, "malformed registry host");
@@ -86,7 +91,8 @@ export function resolveReference(name: string): ImageReference {
   let registry = parsed.registry ?? DOCKER_HUB;
   if (registry === LEGACY_DOCKER_HUB) registry = DOCKER_HUB;
   let repository = parsed.repository;
-  if (registry === DOCKER_HUB && !repository.includes("/")) repository = `${OFFICIAL_NAMESPACE}/${repository}`;
+  if (registry === DOCKER_HUB && !repository.includes("/"))
+    repository = `${OFFICIAL_NAMESPACE}/${repository}`;
   const out: ImageReference = { registry, repository };
   if (parsed.tag !== undefined) out.tag = parsed.tag;
   if (parsed.digest !== undefined) out.digest = parsed.digest;

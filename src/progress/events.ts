@@ -10,6 +10,8 @@ export type ProgressEvent =
   | { type: "step-error"; id: string; name: string; message: string }
   | { type: "warning"; code: string; message: string; location?: string }
   | { type: "info"; message: string }
+  /** Bytes of one blob moved to or from a registry; `current` restarts at 0 when a transfer is retried. */
+  | { type: "transfer"; id: string; name: string; current: number; total: number }
   | {
       type: "build-done";
       steps: number;

@@ -1,0 +1,24 @@
+import type { Command } from "commander";
+import { familiarName } from "../../oci/reference.js";
+import { pullImage } from "../../registry/pull.js";
+import { DEFAULT_PLATFORM } from "../../registry/platform.js";
+import { openContentStore } from "../../store/content.js";
+import { collectList } from "../options.js";
+import { storeRoot } from "../store-root.js";
+
+export function registerPull(program: Command): void {
+  program
+    .command("pull")
+    .description("pull an image from a registry into the store")
+    .argument("<name>", "image reference, e.g. busybox:1.36 or 127.0.0.1:5000/app@sha256:…")
+    .option("--platform <os/arch>", "platform to pick from a multi-platform image", DEFAULT_PLATFORM)
+    .option("--insecure-registry <host>", "use plain HTTP for this registry (repeatable)", collectList, [])
+    .action(async (name: string, flags: { platform: string; insecureRegistry: string[] }) => {
+      const store = await openContentStore(storeRoot());
+      const rec = await pullImage(store, name, {
+        platform: flags.platform,
+        insecureRegistries: flags.insecureRegistry,
+      });
+      process.stdout.write(`${familiarName(rec.name)}: ${rec.target.digest}\n`);
+    });
+}
