@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import pLimit from "p-limit";
-import { DockerfileError, UsageError } from "../src/errors.js";
+import { DockerfileError, TsbuildError, UsageError } from "../src/errors.js";
 import { writeImage } from "../src/image/write.js";
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
 import { normalizeImageName } from "../src/oci/reference.js";
@@ -20,15 +20,15 @@ import { parseDockerfile } from "./dockerfile/parser.js";
 import { BuildMetrics } from "./metrics.js";
 import { ShellLex } from "./dockerfile/shell.js";
 import type { Stage, StageSet } from "./dockerfile/types.js";
-import type { OpContext } from "./ops/context.js";
+import type { OpContext, PullPolicy } from "./ops/context.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
 import { takeOnBuildTriggers } from "./ops/onbuild.js";
 import { mountFromRefs } from "./ops/run-mounts.js";
 import { checkDockerfile } from "./dockerfile/checks.js";
 import type { CopySources, SourceDir } from "./ops/file.js";
-import { scratchState, stateFromLocalImage, stateFromStage } from "./ops/source.js";
+import { scratchState, stateFromImage, stateFromStage } from "./ops/source.js";
 import { StageSolver, neededStages } from "./solver.js";
-import type { StageState } from "./state.js";
+import { type StageState, cloneState } from "./state.js";
 
 /** BuildKit's predefined platform ARGs (a declared `ARG TARGETARCH` gets its value from here). */
 const PLATFORM_ARGS: Record<string, string> = {
@@ -63,6 +63,12 @@ export interface BuildOptions {
   metricsFile?: string;
   /** `--secret id=X,src=FILE|env=VAR`, by id, for RUN --mount=type=secret. */
   secrets?: Record<string, SecretSource>;
+  /** When base images are pulled: missing (default), always (`--pull`), never (`--pull=never`). */
+  pull?: PullPolicy;
+  /** Registries reached over plain HTTP besides loopback: `--insecure-registry`. */
+  insecureRegistries?: string[];
+  /** Push every tag to its registry after the build: `--push`. */
+  push?: boolean;
 }
 
 export interface BuildDeps {
@@ -126,14 +132,31 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     root: deps.root,
     secrets: opts.secrets,
     lex,
+    pull: { policy: opts.pull ?? "missing", insecureRegistries: opts.insecureRegistries ?? [] },
+  };
+  // One lookup (and at most one pull and unpack) per image name per build, however many stages use it;
+  // each user gets its own copy of the state.
+  const images = new Map<string, Promise<StageState | undefined>>();
+  const imageState = async (ref: string): Promise<StageState | undefined> => {
+    let p = images.get(ref);
+    if (!p) images.set(ref, (p = stateFromImage(ref, ctx)));
+    const st = await p;
+    return st && cloneState(st);
   };
   mkdirSync(join(deps.root, "cache", "checksums"), { recursive: true });
   const sourceDir = (root: string, ignore: boolean): SourceDir => {
     const matcher = ignore ? new PatternMatcher(readIgnoreFile(root, dockerfilePath)) : undefined;
-    const memo = join(deps.root, "cache", "checksums", `${createHash("sha256").update(root).digest("hex")}.json`);
+    const memo = join(
+      deps.root,
+      "cache",
+      "checksums",
+      `${createHash("sha256").update(root).digest("hex")}.json`,
+    );
     return { root, matcher, hasher: new ContextHasher(root, matcher, memo) };
   };
-  const named = new Map(Object.entries(opts.buildContexts).map(([k, dir]) => [k, sourceDir(resolve(dir), false)]));
+  const named = new Map(
+    Object.entries(opts.buildContexts).map(([k, dir]) => [k, sourceDir(resolve(dir), false)]),
+  );
 
   const stats: StepStats = { steps: 0, cached: 0, savedMs: 0 };
   let stepNo = 0;
@@ -141,9 +164,16 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     const base = await baseState(stage);
     // RUN --mount from= stages are awaited here, outside the step limiter, so waiting never holds a slot.
     await Promise.all(mountFromRefs(stage.commands).map((ref) => sources.state(ref).catch(() => undefined)));
-    const fromImage = stage.baseName.toLowerCase() !== "scratch" && !((solver.indexOf(stage.baseName) ?? stage.index) < stage.index);
+    const fromImage =
+      stage.baseName.toLowerCase() !== "scratch" &&
+      !((solver.indexOf(stage.baseName) ?? stage.index) < stage.index);
     const triggers = fromImage ? takeOnBuildTriggers(base, stage, buildArgs) : [];
-    return dispatchStage(triggers.length ? { ...stage, commands: [...triggers, ...stage.commands] } : stage, base, env, stats);
+    return dispatchStage(
+      triggers.length ? { ...stage, commands: [...triggers, ...stage.commands] } : stage,
+      base,
+      env,
+      stats,
+    );
   };
   const solver = new StageSolver(set, runStage, abort);
   const noCacheStages = new Set(
@@ -158,7 +188,7 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     named: (ref) => named.get(ref),
     state: async (ref) => {
       const i = solver.indexOf(ref);
-      return i !== undefined ? solver.result(i) : stateFromLocalImage(ref, ctx);
+      return i !== undefined ? solver.result(i) : imageState(ref);
     },
   };
   ctx.mountSources = sources;
@@ -178,7 +208,13 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     if (stage.baseName.toLowerCase() === "scratch") return scratchState();
     const i = solver.indexOf(stage.baseName);
     if (i !== undefined && i < stage.index) return stateFromStage(await solver.result(i));
-    const img = await stateFromLocalImage(stage.baseName, ctx);
+    let img: StageState | undefined;
+    try {
+      img = await imageState(stage.baseName);
+    } catch (err) {
+      if (!(err instanceof TsbuildError) || err instanceof DockerfileError) throw err;
+      throw new DockerfileError(stage.location, `FROM ${stage.baseName}: ${err.message}`, parsed.lines);
+    }
     if (img) return img;
     const hint = named.has(stage.baseName) ? " (a named build context works with COPY --from, not FROM)" : "";
     throw new DockerfileError(
@@ -188,7 +224,11 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     );
   };
 
-  deps.progress.emit({ type: "build-start", steps: countSteps(set.stages, needed), target: set.stages[target]?.name ?? String(target) });
+  deps.progress.emit({
+    type: "build-start",
+    steps: countSteps(set.stages, needed),
+    target: set.stages[target]?.name ?? String(target),
+  });
   let final: StageState;
   try {
     final = await solver.solve(needed, target);
@@ -207,13 +247,32 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     const { exportOciArchive } = await import("../src/output/oci-archive.js");
     await exportOciArchive(
       deps.store,
-      names.length ? names.map((name) => ({ name, target: manifest })) : [{ name: "latest", target: manifest }],
+      names.length
+        ? names.map((name) => ({ name, target: manifest }))
+        : [{ name: "latest", target: manifest }],
       opts.ociArchive,
     );
   }
+  if (opts.push) {
+    if (names.length === 0) throw new UsageError("--push needs at least one -t NAME to push to");
+    const { pushImage } = await import("../src/registry/push.js");
+    for (const name of names) {
+      deps.progress.emit({ type: "info", message: `pushing ${name}` });
+      await pushImage(deps.store, name, undefined, {
+        insecureRegistries: opts.insecureRegistries,
+        progress: deps.progress,
+        signal: abort.signal,
+      });
+    }
+  }
   // Build checks (BuildKit's lint rules) are reported after the build, as BuildKit does.
   for (const w of checkDockerfile(parsed)) {
-    deps.progress.emit({ type: "warning", code: w.code, message: w.message, location: w.location ? `${w.location.file}:${w.location.startLine}` : undefined });
+    deps.progress.emit({
+      type: "warning",
+      code: w.code,
+      message: w.message,
+      location: w.location ? `${w.location.file}:${w.location.startLine}` : undefined,
+    });
   }
   const durationMs = Date.now() - started;
   const imageDigest = manifest.digest;

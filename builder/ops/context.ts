@@ -8,6 +8,14 @@ import type { ShellLex } from "../dockerfile/shell.js";
 import type { CopySources } from "./file.js";
 import type { SecretSource } from "./mounts/secrets.js";
 
+/** `missing` (default): pull only images the store lacks; `always`: `--pull`; `never`: offline. */
+export type PullPolicy = "missing" | "always" | "never";
+
+export interface PullSettings {
+  policy: PullPolicy;
+  insecureRegistries: string[];
+}
+
 /** What every op needs from the build: the stores, the progress stream and the cancellation signal. */
 export interface OpContext {
   store: ContentStore;
@@ -26,6 +34,8 @@ export interface OpContext {
   mountSources?: CopySources;
   /** Expands RUN --mount option values with the stage's ARG/ENV, as BuildKit does. */
   lex?: ShellLex;
+  /** When FROM / COPY --from may fetch an image from its registry. */
+  pull?: PullSettings;
   /** Set on the copy of the context one step runs with: the ops note their key, layer size and usage here. */
   step?: StepProbe;
 }

@@ -4,7 +4,16 @@ import { readImage } from "../../src/image/read.js";
 import { chainIds } from "../../src/oci/digest.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
 import { unpackLayers } from "../../snapshotter/unpack.js";
-import { DEFAULT_PATH, DEFAULT_SHELL, EPOCH, type StageState, cloneState, emptyImageConfig, envMap, setEnv } from "../state.js";
+import {
+  DEFAULT_PATH,
+  DEFAULT_SHELL,
+  EPOCH,
+  type StageState,
+  cloneState,
+  emptyImageConfig,
+  envMap,
+  setEnv,
+} from "../state.js";
 import type { OpContext } from "./context.js";
 
 export function scratchState(): StageState {
@@ -30,15 +39,39 @@ export function stateFromStage(base: StageState): StageState {
   return s;
 }
 
-/** A stage from an image in the local store; its layers are unpacked into snapshots once, then shared. */
-export async function stateFromLocalImage(name: string, ctx: OpContext): Promise<StageState | undefined> {
+/**
+ * A stage from an image: from the local store, pulled from its registry first when the store lacks it
+ * (or always, with --pull). Undefined when the name is not an image reference or no image was found.
+ * Its layers are unpacked into snapshots once, then shared.
+ */
+export async function stateFromImage(name: string, ctx: OpContext): Promise<StageState | undefined> {
   let normalized: string;
   try {
     normalized = normalizeImageName(name);
   } catch {
     return undefined;
   }
-  const rec = await ctx.store.getImage(normalized);
+  const policy = ctx.pull?.policy ?? "never";
+  let rec = policy === "always" ? undefined : await ctx.store.getImage(normalized);
+  if (!rec && policy !== "never") {
+    ctx.progress.emit({ type: "info", message: `pulling ${normalized}` });
+    // Loaded on demand: builds from local bases never pay for the registry client.
+    const { pullImage } = await import("../../src/registry/pull.js");
+    try {
+      rec = await pullImage(ctx.store, normalized, {
+        insecureRegistries: ctx.pull?.insecureRegistries,
+        progress: ctx.progress,
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      rec = policy === "always" ? await ctx.store.getImage(normalized) : undefined;
+      if (!rec) {
+        throw new TsbuildError(
+          `image ${normalized}: not in the local store, and pulling it failed: ${(err as Error).message}`,
+        );
+      }
+    }
+  }
   if (!rec) return undefined;
   const img = await readImage(ctx.store, rec.target.digest);
   const diffIds = img.config.rootfs?.diff_ids ?? [];
@@ -47,7 +80,9 @@ export async function stateFromLocalImage(name: string, ctx: OpContext): Promise
       `image ${normalized}: manifest has ${img.manifest.layers.length} layers but the config lists ${diffIds.length} diff ids`,
     );
   }
-  const top = diffIds.length ? await unpackLayers(ctx.snapshotter, ctx.store, img.manifest.layers, diffIds) : undefined;
+  const top = diffIds.length
+    ? await unpackLayers(ctx.snapshotter, ctx.store, img.manifest.layers, diffIds)
+    : undefined;
   const config = structuredClone(img.config);
   config.config ??= {};
   if (!envMap(config).has("PATH")) setEnv(config, "PATH", DEFAULT_PATH);

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { build } from "../../../builder/build.js";
+import type { PullPolicy } from "../../../builder/ops/context.js";
 import { UsageError } from "../../errors.js";
 import type { Compression } from "../../oci/types.js";
 import { createReporter } from "../../progress/reporter.js";
@@ -20,6 +21,13 @@ function collectCommaList(value: string, prev: string[] = []): string[] {
   return [...prev, ...items.filter(Boolean)];
 }
 
+function pullPolicy(flag: boolean | string | undefined): PullPolicy {
+  if (flag === undefined) return "missing";
+  if (flag === true) return "always";
+  if (flag === "always" || flag === "missing" || flag === "never") return flag;
+  throw new UsageError(`--pull=${String(flag)}: expected always, missing or never`);
+}
+
 interface BuildFlags {
   tag: string[];
   file?: string;
@@ -32,6 +40,9 @@ interface BuildFlags {
   secret: Record<string, SecretSource>;
   metricsFile?: string;
   output?: string;
+  pull?: boolean | string;
+  push?: boolean;
+  insecureRegistry: string[];
   progress: "auto" | "plain" | "json";
   compression: string;
   jobs: string;
@@ -44,8 +55,18 @@ export function registerBuild(program: Command): void {
     .argument("<context>", "build context directory")
     .option("-t, --tag <name>", "name and tag the image (repeatable)", collectList, [])
     .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
-    .option("--build-arg <key=value>", "set a build argument (repeatable)", collectKeyValue("--build-arg"), {})
-    .option("--build-context <name=dir>", "add a named context for COPY --from (repeatable)", collectKeyValue("--build-context"), {})
+    .option(
+      "--build-arg <key=value>",
+      "set a build argument (repeatable)",
+      collectKeyValue("--build-arg"),
+      {},
+    )
+    .option(
+      "--build-context <name=dir>",
+      "add a named context for COPY --from (repeatable)",
+      collectKeyValue("--build-context"),
+      {},
+    )
     .option("--target <stage>", "build this stage (default: the last)")
     .option("--no-cache", "do not use the layer cache")
     .option(
@@ -54,9 +75,20 @@ export function registerBuild(program: Command): void {
       collectCommaList,
       [],
     )
-    .option("--metrics-file <file>", "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON")
+    .option(
+      "--metrics-file <file>",
+      "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON",
+    )
     .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
-    .option("--secret <id=X,src=FILE|env=VAR>", "a secret for RUN --mount=type=secret (repeatable)", collectSecret, {})
+    .option(
+      "--secret <id=X,src=FILE|env=VAR>",
+      "a secret for RUN --mount=type=secret (repeatable)",
+      collectSecret,
+      {},
+    )
+    .option("--pull [policy]", "pull base images: always (the flag alone), missing (default) or never")
+    .option("--push", "push every -t name to its registry after the build")
+    .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collectList, [])
     .option("--progress <mode>", "progress output: auto, plain or json", "auto")
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
@@ -65,7 +97,8 @@ export function registerBuild(program: Command): void {
         throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
       }
       const jobs = Number(flags.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
+      if (!Number.isInteger(jobs) || jobs < 1)
+        throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
       const epoch = process.env.SOURCE_DATE_EPOCH;
       const opened = await openStore();
       const progress = createReporter(flags.progress, process.stderr);
@@ -89,6 +122,9 @@ export function registerBuild(program: Command): void {
             jobs,
             compression: flags.compression as Compression,
             sourceDateEpoch: epoch ? Number(epoch) : undefined,
+            pull: pullPolicy(flags.pull),
+            push: flags.push === true,
+            insecureRegistries: flags.insecureRegistry,
           },
           { ...opened, progress, signal: interrupt.signal },
         );
