@@ -12,6 +12,8 @@ import type { ProgressSink } from "../src/progress/events.js";
 import type { ContentStore } from "../src/store/types.js";
 import type { Snapshotter } from "../snapshotter/types.js";
 import { CacheRecords } from "./cache/records.js";
+import type { RemoteCacheSession } from "./cache/remote/session.js";
+import type { CacheExportSpec, CacheImportSpec } from "./cache/remote/spec.js";
 import { ContextHasher } from "./context/checksum.js";
 import { PatternMatcher, readIgnoreFile } from "./context/dockerignore.js";
 import { type DispatchEnv, type StepStats, dispatchStage, isLayerStep } from "./dispatch.js";
@@ -69,6 +71,10 @@ export interface BuildOptions {
   insecureRegistries?: string[];
   /** Push every tag to its registry after the build: `--push`. */
   push?: boolean;
+  /** `--cache-to`: export the build's cache records and layers to a registry or an OCI layout dir. */
+  cacheTo?: CacheExportSpec[];
+  /** `--cache-from`: caches whose records a local miss falls back to (layers fetched on a hit only). */
+  cacheFrom?: CacheImportSpec[];
 }
 
 export interface BuildDeps {
@@ -134,6 +140,20 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     lex,
     pull: { policy: opts.pull ?? "missing", insecureRegistries: opts.insecureRegistries ?? [] },
   };
+  // Remote cache modules (and the registry client) load only when a --cache-to/--cache-from asks for them.
+  let remoteCache: RemoteCacheSession | undefined;
+  if (opts.cacheTo?.length || opts.cacheFrom?.length) {
+    const { RemoteCacheSession } = await import("./cache/remote/session.js");
+    remoteCache = new RemoteCacheSession();
+    ctx.remoteCache = remoteCache;
+    if (opts.cacheFrom?.length && !opts.noCache) {
+      await remoteCache.load(opts.cacheFrom, deps.store, {
+        insecureRegistries: opts.insecureRegistries,
+        progress: deps.progress,
+        signal: abort.signal,
+      });
+    }
+  }
   // One lookup (and at most one pull and unpack) per image name per build, however many stages use it;
   // each user gets its own copy of the state.
   const images = new Map<string, Promise<StageState | undefined>>();
@@ -163,7 +183,11 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   const runStage = async (stage: Stage): Promise<StageState> => {
     const base = await baseState(stage);
     // RUN --mount from= stages are awaited here, outside the step limiter, so waiting never holds a slot.
-    await Promise.all(mountFromRefs(stage.commands).map((ref) => sources.state(ref).catch(() => undefined)));
+    await Promise.all(
+      mountFromRefs(stage.commands)
+        .filter((ref) => !named.has(ref))
+        .map((ref) => sources.state(ref).catch(() => undefined)),
+    );
     const fromImage =
       stage.baseName.toLowerCase() !== "scratch" &&
       !((solver.indexOf(stage.baseName) ?? stage.index) < stage.index);
@@ -262,6 +286,22 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
         insecureRegistries: opts.insecureRegistries,
         progress: deps.progress,
         signal: abort.signal,
+      });
+    }
+  }
+  if (remoteCache && opts.cacheTo?.length) {
+    const { exportCache } = await import("./cache/remote/export.js");
+    for (const spec of opts.cacheTo) {
+      // mode=min: the target's chain; mode=max: every stage this build ran.
+      const states =
+        spec.mode === "max" ? await Promise.all([...needed].map((i) => solver.result(i))) : [final];
+      await exportCache(spec, {
+        store: deps.store,
+        session: remoteCache,
+        states,
+        progress: deps.progress,
+        signal: abort.signal,
+        insecureRegistries: opts.insecureRegistries,
       });
     }
   }

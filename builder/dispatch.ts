@@ -55,7 +55,9 @@ export async function dispatchStage(
     n++;
     // A COPY --from waits for its stage outside the limiter, so waiting never holds a slot.
     if ((cmd.kind === "COPY" || cmd.kind === "ADD") && cmd.from !== undefined) {
-      await env.sources.state(env.lex.processWord(cmd.from, () => undefined)).catch(() => undefined);
+      const ref = env.lex.processWord(cmd.from, () => undefined);
+      // A named context is a directory: nothing to wait for (and no image to look up or pull).
+      if (!env.sources.named(ref)) await env.sources.state(ref).catch(() => undefined);
     }
     const id = env.nextStepId();
     const name = cmd.original;

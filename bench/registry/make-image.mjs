@@ -53,7 +53,9 @@ for (const [i, spec] of layersSpec.entries()) {
   const written = pipeline(p, createGzip({ level: 1, chunkSize: 256 * 1024 }), createWriteStream(tmp));
   for (let f = 0; f < spec.files; f++) {
     await new Promise((resolve, reject) =>
-      p.entry({ name: `l${i}/f${f}.bin`, mode: 0o644, mtime: new Date(0) }, spec.make(), (e) => (e ? reject(e) : resolve())),
+      p.entry({ name: `l${i}/f${f}.bin`, mode: 0o644, mtime: new Date(0) }, spec.make(), (e) =>
+        e ? reject(e) : resolve(),
+      ),
     );
   }
   p.finalize();

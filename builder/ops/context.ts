@@ -3,6 +3,7 @@ import type { Compression } from "../../src/oci/types.js";
 import type { ProgressSink } from "../../src/progress/events.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
 import type { CacheRecords } from "../cache/records.js";
+import type { RemoteCacheHooks } from "../cache/remote/session.js";
 import type { StepProbe } from "../metrics.js";
 import type { ShellLex } from "../dockerfile/shell.js";
 import type { CopySources } from "./file.js";
@@ -36,6 +37,8 @@ export interface OpContext {
   lex?: ShellLex;
   /** When FROM / COPY --from may fetch an image from its registry. */
   pull?: PullSettings;
+  /** `--cache-from` / `--cache-to`: remote records a local miss falls back to; every step's record is noted. */
+  remoteCache?: RemoteCacheHooks;
   /** Set on the copy of the context one step runs with: the ops note their key, layer size and usage here. */
   step?: StepProbe;
 }

@@ -44,11 +44,19 @@ export async function runLayerStep(
     if (ctx.step) ctx.step.layerBytes = diff.entries === 0 ? 0 : diff.layer.size;
     if (diff.entries === 0) {
       // Nothing changed: no layer, the rootfs stays the parent's (BuildKit marks such steps empty_layer).
-      return { key, snapshot: s.snapshot, created, durationMs: Date.now() - started, lastUsed: created };
+      const empty = {
+        key,
+        snapshot: s.snapshot,
+        created,
+        durationMs: Date.now() - started,
+        lastUsed: created,
+      };
+      ctx.remoteCache?.observe(empty);
+      return empty;
     }
     const name = `chain:${childIdentity(s.identity, diff.diffId)}`;
     committed = await commitOrReuse(ctx, name, activeKey);
-    return {
+    const record: CacheRecord = {
       key,
       snapshot: name,
       layer: diff.layer,
@@ -57,6 +65,8 @@ export async function runLayerStep(
       durationMs: Date.now() - started,
       lastUsed: created,
     };
+    ctx.remoteCache?.observe(record);
+    return record;
   } finally {
     if (!committed) await ctx.snapshotter.remove(activeKey).catch(() => undefined);
   }
@@ -106,17 +116,26 @@ export function applyRecord(s: StageState, record: CacheRecord, createdBy: strin
 
 /**
  * Looks the key up; a record counts only if what it points at still exists (a pruned snapshot or blob
- * makes it a miss, never a broken image).
+ * makes it a miss, never a broken image). A local miss falls back to the imported remote caches
+ * (`--cache-from`), which fetch and unpack just that record's missing layers.
  */
 export async function lookupCache(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
   if (ctx.step) ctx.step.cacheKey = key;
   if (ctx.noCache) return undefined;
+  let rec = await localRecord(ctx, key);
+  if (rec) ctx.cache.touch(rec);
+  else rec = await ctx.remoteCache?.lookup(ctx, key);
+  if (!rec) return undefined;
+  ctx.remoteCache?.observe(rec);
+  if (ctx.step) ctx.step.layerBytes = rec.layer?.size ?? 0;
+  return rec;
+}
+
+async function localRecord(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
   const rec = ctx.cache.get(key);
   if (!rec) return undefined;
   if (rec.snapshot && !(await exists(ctx, rec.snapshot))) return undefined;
   if (rec.layer && !ctx.store.has(rec.layer.digest)) return undefined;
-  ctx.cache.touch(rec);
-  if (ctx.step) ctx.step.layerBytes = rec.layer?.size ?? 0;
   return rec;
 }
 

@@ -72,7 +72,12 @@ export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): vo
       c.Volumes = { ...(c.Volumes ?? {}) };
       for (const p of cmd.paths) {
         const v = expand(p);
-        if (!v) throw new DockerfileError(cmd.location, "VOLUME specified can not be an empty string", ctx.sourceLines);
+        if (!v)
+          throw new DockerfileError(
+            cmd.location,
+            "VOLUME specified can not be an empty string",
+            ctx.sourceLines,
+          );
         c.Volumes[v] = {};
       }
       break;

@@ -22,7 +22,11 @@ export interface StageSelection {
  * Memoized per (chain id, selection) under cache/stage-sums/: a committed snapshot never changes,
  * so the checksum is computed (through a read-only view) once per stage result, not once per build.
  */
-export async function stageSourceChecksum(ctx: OpContext, state: StageState, sel: StageSelection): Promise<string> {
+export async function stageSourceChecksum(
+  ctx: OpContext,
+  state: StageState,
+  sel: StageSelection,
+): Promise<string> {
   const top = state.snapshot;
   if (!top) return state.identity;
   const memoKey = sha256(canonicalJson({ identity: state.identity, ...sel })).slice(7);

@@ -45,6 +45,9 @@ try {
 } catch (err) {
   process.exitCode = exitCodeOf(err);
 }
+// Exit now rather than when the event loop drains: a keep-alive socket or a timer left by a library
+// must never keep a finished command alive (stdout/stderr writes are synchronous on Linux).
+process.exit(process.exitCode ?? 0);
 
 function exitCodeOf(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;

@@ -1,5 +1,6 @@
 import type { Credentials } from "./credentials.js";
 import { basicAuth, tokenCache } from "./token.js";
+import type { HttpResponse } from "./transport.js";
 import { type Challenge, parseChallenge } from "./www-authenticate.js";
 
 /** Where credentials come from; the default reads Docker's config.json (see credentials.ts). */
@@ -44,7 +45,7 @@ export class Authenticator {
   }
 
   /** Records the challenge of a 401; true if it is new, so that one more try can succeed. */
-  learn(res: Response): boolean {
+  learn(res: HttpResponse): boolean {
     const challenge = parseChallenge(res.headers.get("www-authenticate"));
     if (!challenge) return false;
     const known = this.challenge;

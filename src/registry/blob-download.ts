@@ -1,8 +1,9 @@
 import { once } from "node:events";
+import { TsbuildError } from "../errors.js";
 import type { Descriptor } from "../oci/types.js";
 import type { ContentStore } from "../store/types.js";
 import type { RegistryClient } from "./client.js";
-import { TsbuildError } from "../errors.js";
+import { RegistryError } from "./errors.js";
 import type { TransferProgress } from "./transfer-progress.js";
 
 /**
@@ -23,12 +24,17 @@ export async function downloadBlob(
         scopes,
         expect: [200],
       });
-      if (!res.body) throw new TsbuildError(`blob ${desc.digest}: empty response`);
-      const writer = await store.ingest();
+      let writer: Awaited<ReturnType<ContentStore["ingest"]>>;
+      try {
+        writer = await store.ingest();
+      } catch (err) {
+        res.body.destroy();
+        throw err;
+      }
       try {
         let received = 0;
-        // A plain loop over the web stream: Readable.fromWeb plus a Transform cost ~30 % more CPU here.
-        for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        // The socket's own chunks (64 KiB) go straight to the ingest stream, which hashes and writes them.
+        for await (const chunk of res.body as AsyncIterable<Buffer>) {
           received += chunk.length;
           // Stop early on a registry that sends more than the descriptor says instead of filling the disk.
           if (received > desc.size)
@@ -36,8 +42,17 @@ export async function downloadBlob(
           progress.add(chunk.length);
           if (!writer.stream.write(chunk)) await once(writer.stream, "drain");
         }
+        // A body cut short without a socket error (a proxy closing early): fetch it again.
+        if (received < desc.size) {
+          throw new RegistryError(
+            `blob ${desc.digest}: connection closed after ${received} of ${desc.size} bytes`,
+            0,
+            true,
+          );
+        }
         await writer.commit(desc.digest);
       } catch (err) {
+        res.body.destroy();
         await writer.abort();
         throw err;
       }

@@ -4,6 +4,7 @@ import type { ContentStore } from "../store/types.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
 import type { TransferProgress } from "./transfer-progress.js";
+import type { HttpResponse } from "./transport.js";
 
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 8 << 20;
@@ -40,7 +41,7 @@ export async function uploadBlob(
         start.searchParams.set("from", opts.mountFrom);
       }
       const started = await client.requestOnce("POST", start.toString(), { scopes, expect: [201, 202] });
-      await started.body?.cancel();
+      await started.discard();
       if (started.status === 201) return "mounted" as const;
       let location = nextLocation(started, repository);
       if (desc.size <= chunkSize) {
@@ -52,7 +53,7 @@ export async function uploadBlob(
       const fh = await open(store.blobPath(desc.digest), "r");
       try {
         const buf = Buffer.allocUnsafe(chunkSize);
-        for (let offset = 0; offset < desc.size; ) {
+        for (let offset = 0; offset < desc.size;) {
           const { bytesRead } = await fh.read(buf, 0, Math.min(chunkSize, desc.size - offset), offset);
           if (bytesRead === 0)
             throw new RegistryError(`blob ${desc.digest}: store file is shorter than its size`, 0, false);
@@ -65,7 +66,7 @@ export async function uploadBlob(
             body: buf.subarray(0, bytesRead),
             expect: [202],
           });
-          await res.body?.cancel();
+          await res.discard();
           location = nextLocation(res, repository);
           offset += bytesRead;
           progress.add(bytesRead);
@@ -98,10 +99,10 @@ async function finish(
     body,
     expect: [201, 204],
   });
-  await res.body?.cancel();
+  await res.discard();
 }
 
-function nextLocation(res: Response, repository: string): string {
+function nextLocation(res: HttpResponse, repository: string): string {
   const location = res.headers.get("location");
   if (!location)
     throw new RegistryError(`upload to ${repository}: registry sent no Location`, res.status, false);

@@ -3,7 +3,7 @@ import { Authenticator, type CredentialSource } from "./auth.js";
 import { getCredentials } from "./credentials.js";
 import { RegistryError, describeFailure, isRetriableStatus } from "./errors.js";
 import { type RetryOptions, withRetry } from "./retry.js";
-import { registryBaseUrl } from "./transport.js";
+import { type HttpResponse, httpRequest, registryBaseUrl } from "./transport.js";
 
 /** Every manifest type tsbuild reads, so that the registry never down-converts to schema 1. */
 export const MANIFEST_ACCEPT = [
@@ -28,7 +28,7 @@ export interface RequestOptions {
   expect: readonly number[];
 }
 
-/** A distribution-spec (OCI) registry over fetch: auth, retries and error messages in one place. */
+/** A distribution-spec (OCI) registry over node:http: auth, retries and error messages in one place. */
 export class RegistryClient {
   readonly baseUrl: string;
   readonly auth: Authenticator;
@@ -50,23 +50,21 @@ export class RegistryClient {
   }
 
   /** One request (plus one more after a first 401 teaches the auth scheme); throws RegistryError otherwise. */
-  async requestOnce(method: string, pathOrUrl: string, opts: RequestOptions): Promise<Response> {
+  async requestOnce(method: string, pathOrUrl: string, opts: RequestOptions): Promise<HttpResponse> {
     const url = this.url(pathOrUrl);
     for (let authTry = 0; ; authTry++) {
       const headers: Record<string, string> = { ...opts.headers };
       const authorization = await this.auth.header(opts.scopes);
       if (authorization) headers.authorization = authorization;
-      // Buffer is a Uint8Array, which fetch sends as is; only its typing (ArrayBufferLike) differs.
-      const body = opts.body as BodyInit | undefined;
-      const res = await fetch(url, { method, headers, body, signal: this.signal, redirect: "follow" });
+      const res = await httpRequest(url, { method, headers, body: opts.body, signal: this.signal });
       if (opts.expect.includes(res.status)) return res;
       // A first 401 teaches the scheme; parallel requests that went out unauthorized try once more too.
       if (res.status === 401 && authTry === 0 && (this.auth.learn(res) || authorization === undefined)) {
-        await res.body?.cancel();
+        await res.discard();
         continue;
       }
       if (res.status === 401) {
-        await res.body?.cancel();
+        await res.discard();
         throw new RegistryError(`401 unauthorized (${await this.auth.explain()})`, 401, false);
       }
       throw new RegistryError(await describeFailure(res), res.status, isRetriableStatus(res.status));
@@ -74,7 +72,7 @@ export class RegistryClient {
   }
 
   /** requestOnce with retries on 5xx and dropped connections (only for bodies that can be sent again). */
-  request(method: string, pathOrUrl: string, opts: RequestOptions): Promise<Response> {
+  request(method: string, pathOrUrl: string, opts: RequestOptions): Promise<HttpResponse> {
     return withRetry(() => this.requestOnce(method, pathOrUrl, opts), this.retry);
   }
 
@@ -85,7 +83,7 @@ export class RegistryClient {
   /** GET /v2/: checks that the registry answers and learns its auth scheme. */
   async ping(): Promise<void> {
     const res = await this.request("GET", "/v2/", { scopes: [], expect: [200] });
-    await res.body?.cancel();
+    await res.discard();
   }
 
   /** HEAD a blob: true if the repository has it. */
@@ -94,6 +92,7 @@ export class RegistryClient {
       scopes,
       expect: [200, 404],
     });
+    await res.discard();
     return res.status === 200;
   }
 }

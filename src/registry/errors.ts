@@ -1,4 +1,5 @@
 import { TsbuildError } from "../errors.js";
+import type { HttpResponse } from "./transport.js";
 
 /** An HTTP answer from a registry that the operation cannot use; `status` is 0 for network failures. */
 export class RegistryError extends TsbuildError {
@@ -17,7 +18,7 @@ interface DistributionErrorBody {
 }
 
 /** "404 manifest unknown" from a distribution-spec error response. */
-export async function describeFailure(res: Response): Promise<string> {
+export async function describeFailure(res: HttpResponse): Promise<string> {
   let detail = "";
   try {
     const body = (await res.json()) as DistributionErrorBody;

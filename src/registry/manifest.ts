@@ -20,7 +20,7 @@ export async function fetchManifest(
     headers: { accept: MANIFEST_ACCEPT },
     expect: [200],
   });
-  const bytes = Buffer.from(await res.arrayBuffer());
+  const bytes = await res.bytes();
   const digest = sha256(bytes);
   const expected = reference.includes(":") ? reference : (res.headers.get("docker-content-digest") ?? digest);
   if (digest !== expected) {
@@ -52,7 +52,7 @@ export async function putManifest(
     body: bytes,
     expect: [201, 200],
   });
-  await res.body?.cancel();
+  await res.discard();
   const stored = res.headers.get("docker-content-digest");
   if (stored && stored !== sha256(bytes)) {
     throw new TsbuildError(`manifest ${reference}: registry stored ${stored}, expected ${sha256(bytes)}`);

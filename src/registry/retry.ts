@@ -11,15 +11,26 @@ export interface RetryOptions {
   onRetry?: (err: unknown, attempt: number) => void;
 }
 
+/** Socket-level failures (node:http, node:net) that a new connection may not meet again. */
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+]);
+
 /**
  * True for failures that a new try may fix: a retriable registry answer, or a network error
- * (fetch reports a reset or a refused connection as a TypeError whose cause is the socket error).
+ * (node:http reports a reset, a refused connection or a body cut short as an error with a socket code).
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof RegistryError) return err.retriable;
-  if (err instanceof TypeError) return err.message === "fetch failed" || err.message === "terminated";
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === "ECONNRESET" || code === "EPIPE" || code === "ECONNREFUSED" || code === "UND_ERR_SOCKET";
+  return code !== undefined && TRANSIENT_CODES.has(code);
 }
 
 /** Runs `fn` until it succeeds, retrying transient failures with exponential backoff and jitter. */
@@ -39,10 +50,11 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
   }
 }
 
-/** fetch's "fetch failed" says nothing: surface the socket error underneath it. */
+/** A socket error says "socket hang up" or "read ECONNRESET": name it as a network failure. */
 function describeNetworkError(err: unknown): unknown {
-  if (!(err instanceof TypeError)) return err;
-  const cause = (err as TypeError & { cause?: { message?: string; code?: string } }).cause;
-  const why = cause?.code ?? cause?.message;
-  return new RegistryError(why ? `${err.message} (${why})` : err.message, 0, true);
+  if (err instanceof RegistryError || !(err instanceof Error)) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === undefined || !TRANSIENT_CODES.has(code)) return err;
+  const message = err.message.includes(code) ? err.message : `${err.message} (${code})`;
+  return new RegistryError(`connection failed: ${message}`, 0, true);
 }

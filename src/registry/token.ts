@@ -2,6 +2,7 @@ import { TTLCache } from "@isaacs/ttlcache";
 import type { Credentials } from "./credentials.js";
 import { RegistryError, describeFailure, isRetriableStatus } from "./errors.js";
 import { withRetry } from "./retry.js";
+import { httpRequest } from "./transport.js";
 import type { Challenge } from "./www-authenticate.js";
 
 /** The spec's default lifetime when a token server leaves expires_in out. */
@@ -69,7 +70,7 @@ async function fetchToken(req: TokenRequest, scopes: string[]): Promise<{ token:
   if (creds) headers.authorization = basicAuth(creds);
   return withRetry(
     async () => {
-      const res = await fetch(url, { headers, signal: req.signal });
+      const res = await httpRequest(url, { headers, signal: req.signal });
       if (!res.ok) {
         const why = await describeFailure(res);
         const hint =

@@ -83,7 +83,9 @@ class FileContentStore implements ContentStore {
     // skips the ingest, fsync and rename when the blob is already there.
     const digest = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
     if (expected !== undefined && digest !== expected) {
-      throw new TsbuildError(`blob ${expected}: digest mismatch: content hashes to ${digest} (${buf.length} bytes)`);
+      throw new TsbuildError(
+        `blob ${expected}: digest mismatch: content hashes to ${digest} (${buf.length} bytes)`,
+      );
     }
     if (this.has(digest)) return { digest, size: buf.length };
     const w = await this.ingest();

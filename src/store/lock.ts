@@ -124,7 +124,9 @@ function removeStale(path: string, dead: Holder): void {
     // microseconds would block everyone, so an old one is removed.
     try {
       if (Date.now() - statSync(takeover).mtimeMs > 10_000) unlinkSync(takeover);
-    } catch {}
+    } catch {
+      // Gone already: the other taker finished.
+    }
     return;
   }
   try {

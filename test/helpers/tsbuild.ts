@@ -13,7 +13,10 @@ export interface RunResult {
   stderr: string;
 }
 
-export function tsbuild(args: string[], opts: { root: string; cwd?: string; env?: NodeJS.ProcessEnv }): RunResult {
+export function tsbuild(
+  args: string[],
+  opts: { root: string; cwd?: string; env?: NodeJS.ProcessEnv },
+): RunResult {
   const r = spawnSync(TSBUILD, args, {
     cwd: opts.cwd ?? REPO,
     env: { ...process.env, TSBUILD_ROOT: opts.root, ...opts.env },
@@ -46,7 +49,8 @@ export function stepOutcomes(stderr: string): { name: string; outcome: "CACHED" 
     const head = /^(#\d+) (\[.*)$/.exec(line);
     if (head) names.set(head[1]!, head[2]!);
     const end = /^(#\d+) (CACHED|DONE|ERROR)\b/.exec(line);
-    if (end) out.push({ name: names.get(end[1]!) ?? end[1]!, outcome: end[2] as "CACHED" | "DONE" | "ERROR" });
+    if (end)
+      out.push({ name: names.get(end[1]!) ?? end[1]!, outcome: end[2] as "CACHED" | "DONE" | "ERROR" });
   }
   return out;
 }

@@ -80,9 +80,12 @@ describe("multi-stage build end to end", () => {
 
   beforeAll(() => {
     cpSync(join(REPO, "test/integration/fixtures/multistage"), ctx, { recursive: true });
-    first = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", "-o", `type=oci,dest=${archive}`, ctx], {
-      root: store.path,
-    });
+    first = tsbuild(
+      ["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", "-o", `type=oci,dest=${archive}`, ctx],
+      {
+        root: store.path,
+      },
+    );
   });
   afterAll(() => {
     store.cleanup();
@@ -155,7 +158,9 @@ describe("multi-stage build end to end", () => {
 
   it("rebuilds nothing when nothing changed, with the same image digest", () => {
     const before = JSON.parse(tsbuild(["inspect", "multi:1"], { root: store.path }).stdout).descriptor.digest;
-    const again = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], { root: store.path });
+    const again = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], {
+      root: store.path,
+    });
     expect(again.code).toBe(0);
     const steps = stepOutcomes(again.stderr);
     expect(steps.length).toBeGreaterThanOrEqual(9);
@@ -167,19 +172,26 @@ describe("multi-stage build end to end", () => {
   it("ignores a touched file and a file no step copies", () => {
     writeFileSync(join(ctx, "unused.txt"), "changed but never copied\n");
     spawnSync("touch", [join(ctx, "src/a.txt")]);
-    const r = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], { root: store.path });
+    const r = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], {
+      root: store.path,
+    });
     expect(r.code).toBe(0);
     expect(stepOutcomes(r.stderr).filter((s) => s.outcome !== "CACHED")).toEqual([]);
   });
 
   it("rebuilds only the late COPY and the steps after it when its file changes", () => {
     writeFileSync(join(ctx, "late.txt"), "late v2\n");
-    const r = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], { root: store.path });
+    const r = tsbuild(["build", "-t", "multi:1", ...BUSYBOX, "--progress", "plain", ctx], {
+      root: store.path,
+    });
     expect(r.code).toBe(0);
     const rebuilt = stepOutcomes(r.stderr)
       .filter((s) => s.outcome === "DONE")
       .map((s) => s.name.replace(/^\[[^\]]*\] /, ""));
-    expect(rebuilt).toEqual(["COPY --chmod=0600 late.txt /app/late.txt", "RUN cat /app/late.txt > /app/late.copy"]);
+    expect(rebuilt).toEqual([
+      "COPY --chmod=0600 late.txt /app/late.txt",
+      "RUN cat /app/late.txt > /app/late.copy",
+    ]);
   });
 
   it("fails a RUN with exit 1, naming the step, line and status, and leaves a clean store", () => {

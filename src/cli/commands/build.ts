@@ -8,6 +8,12 @@ import { createReporter } from "../../progress/reporter.js";
 import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
 import { type SecretSource, parseSecretFlag } from "../../../builder/ops/mounts/secrets.js";
+import {
+  type CacheExportSpec,
+  type CacheImportSpec,
+  parseCacheFrom,
+  parseCacheTo,
+} from "../../../builder/cache/remote/spec.js";
 
 /** Repeatable `--secret id=X,src=FILE|env=VAR` → secrets by id. */
 function collectSecret(value: string, prev: Record<string, SecretSource> = {}): Record<string, SecretSource> {
@@ -42,6 +48,8 @@ interface BuildFlags {
   output?: string;
   pull?: boolean | string;
   push?: boolean;
+  cacheTo: CacheExportSpec[];
+  cacheFrom: CacheImportSpec[];
   insecureRegistry: string[];
   progress: "auto" | "plain" | "json";
   compression: string;
@@ -88,6 +96,18 @@ export function registerBuild(program: Command): void {
     )
     .option("--pull [policy]", "pull base images: always (the flag alone), missing (default) or never")
     .option("--push", "push every -t name to its registry after the build")
+    .option(
+      "--cache-to <spec>",
+      "export the build cache: type=registry,ref=HOST/REPO:TAG[,mode=min|max] or type=local,dest=DIR[,tag=T][,mode=…] (repeatable)",
+      (v: string, prev: CacheExportSpec[] = []) => [...prev, parseCacheTo(v)],
+      [],
+    )
+    .option(
+      "--cache-from <spec>",
+      "reuse an exported cache: type=registry,ref=HOST/REPO:TAG or type=local,src=DIR[,tag=T] (repeatable)",
+      (v: string, prev: CacheImportSpec[] = []) => [...prev, parseCacheFrom(v)],
+      [],
+    )
     .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collectList, [])
     .option("--progress <mode>", "progress output: auto, plain or json", "auto")
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
@@ -124,6 +144,8 @@ export function registerBuild(program: Command): void {
             sourceDateEpoch: epoch ? Number(epoch) : undefined,
             pull: pullPolicy(flags.pull),
             push: flags.push === true,
+            cacheTo: flags.cacheTo,
+            cacheFrom: flags.cacheFrom,
             insecureRegistries: flags.insecureRegistry,
           },
           { ...opened, progress, signal: interrupt.signal },

@@ -3,9 +3,6 @@
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { checkDockerfile } from "../../../builder/dockerfile/checks.js";
-import { toStageSet } from "../../../builder/dockerfile/commands.js";
-import { parseDockerfile } from "../../../builder/dockerfile/parser.js";
 import { UsageError } from "../../errors.js";
 
 export function registerCheck(program: Command): void {
@@ -15,7 +12,11 @@ export function registerCheck(program: Command): void {
     .argument("<context>", "build context directory")
     .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
     .option("--strict", "exit 1 when any check fails")
-    .action((context: string, flags: { file?: string; strict?: boolean }) => {
+    .action(async (context: string, flags: { file?: string; strict?: boolean }) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { checkDockerfile } = await import("../../../builder/dockerfile/checks.js");
+      const { toStageSet } = await import("../../../builder/dockerfile/commands.js");
+      const { parseDockerfile } = await import("../../../builder/dockerfile/parser.js");
       const path = resolve(flags.file ?? join(context, "Dockerfile"));
       let text: string;
       try {

@@ -1,9 +1,5 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { RegistryClient } from "../../registry/client.js";
-import { storeCredentials } from "../../registry/credentials.js";
-import { withContext } from "../../registry/errors.js";
-import { registryHostArg } from "../../registry/host-arg.js";
 import { collectList } from "../options.js";
 
 interface LoginFlags {
@@ -31,6 +27,11 @@ export function registerLogin(program: Command): void {
     .option("--password-stdin", "read the password from stdin")
     .option("--insecure-registry <host>", "use plain HTTP for this registry (repeatable)", collectList, [])
     .action(async (server: string, flags: LoginFlags) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { RegistryClient } = await import("../../registry/client.js");
+      const { storeCredentials } = await import("../../registry/credentials.js");
+      const { withContext } = await import("../../registry/errors.js");
+      const { registryHostArg } = await import("../../registry/host-arg.js");
       const registry = registryHostArg(server);
       if (!flags.username) throw new UsageError(`login ${registry}: -u USER is required`);
       if (flags.password !== undefined && flags.passwordStdin) {

@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { eraseCredentials } from "../../registry/credentials.js";
-import { registryHostArg } from "../../registry/host-arg.js";
 
 export function registerLogout(program: Command): void {
   program
@@ -8,6 +6,9 @@ export function registerLogout(program: Command): void {
     .description("remove a registry's credentials from Docker's config.json")
     .argument("<server>", "registry host[:port]")
     .action(async (server: string) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { eraseCredentials } = await import("../../registry/credentials.js");
+      const { registryHostArg } = await import("../../registry/host-arg.js");
       const registry = registryHostArg(server);
       const removed = await eraseCredentials(registry);
       process.stdout.write(

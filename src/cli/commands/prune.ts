@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { parseGoDuration } from "../../../builder/dockerfile/duration.js";
 import { UsageError } from "../../errors.js";
-import { type PrunePolicy, pruneStore } from "../../store/gc.js";
+import type { PrunePolicy } from "../../store/gc.js";
 import { openStore } from "../open-store.js";
 import { formatSize } from "./images.js";
 
@@ -52,6 +52,8 @@ export function registerPrune(program: Command): void {
       [],
     )
     .action(async (flags: PruneFlags) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { pruneStore } = await import("../../store/gc.js");
       const policy = policyOf(flags);
       const r = await pruneStore(await openStore(), policy);
       const total = r.snapshots.bytes + r.blobs.bytes;

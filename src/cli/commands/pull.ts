@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { familiarName } from "../../oci/reference.js";
-import { pullImage } from "../../registry/pull.js";
 import { DEFAULT_PLATFORM } from "../../registry/platform.js";
 import { openContentStore } from "../../store/content.js";
 import { collectList } from "../options.js";
@@ -14,6 +13,8 @@ export function registerPull(program: Command): void {
     .option("--platform <os/arch>", "platform to pick from a multi-platform image", DEFAULT_PLATFORM)
     .option("--insecure-registry <host>", "use plain HTTP for this registry (repeatable)", collectList, [])
     .action(async (name: string, flags: { platform: string; insecureRegistry: string[] }) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { pullImage } = await import("../../registry/pull.js");
       const store = await openContentStore(storeRoot());
       const rec = await pullImage(store, name, {
         platform: flags.platform,

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { familiarName } from "../../oci/reference.js";
-import { pushImage } from "../../registry/push.js";
 import { openContentStore } from "../../store/content.js";
 import { collectList } from "../options.js";
 import { storeRoot } from "../store-root.js";
@@ -20,6 +19,8 @@ export function registerPush(program: Command): void {
         dest: string | undefined,
         flags: { insecureRegistry: string[]; chunkSize: string },
       ) => {
+        // Loaded on use, so other commands (and builds) never pay for these modules.
+        const { pushImage } = await import("../../registry/push.js");
         const chunkSize = Number(flags.chunkSize);
         if (!Number.isInteger(chunkSize) || chunkSize < 1) {
           throw new UsageError(`--chunk-size ${flags.chunkSize}: expected a positive number of bytes`);

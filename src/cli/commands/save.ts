@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { TsbuildError, UsageError } from "../../errors.js";
 import { normalizeImageName } from "../../oci/reference.js";
-import { exportOciArchive } from "../../output/oci-archive.js";
 import { openContentStore } from "../../store/content.js";
 import type { ImageRecord } from "../../store/types.js";
 import { storeRoot } from "../store-root.js";
@@ -13,6 +12,8 @@ export function registerSave(program: Command): void {
     .argument("<names...>", "image names")
     .option("-o, --output <file>", "archive path, or - for stdout")
     .action(async (names: string[], flags: { output?: string }) => {
+      // Loaded on use, so other commands (and builds) never pay for these modules.
+      const { exportOciArchive } = await import("../../output/oci-archive.js");
       if (!flags.output) throw new UsageError("save: -o FILE is required");
       const store = await openContentStore(storeRoot());
       const images: ImageRecord[] = [];

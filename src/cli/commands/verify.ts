@@ -11,7 +11,10 @@ export function registerVerify(program: Command): void {
     .action(async () => {
       const store = await openContentStore(storeRoot());
       const { checked, bad } = await verifyStore(store);
-      if (bad.length) throw new TsbuildError(`store ${store.root}: ${bad.length} of ${checked} blobs bad:\n${bad.join("\n")}`);
+      if (bad.length)
+        throw new TsbuildError(
+          `store ${store.root}: ${bad.length} of ${checked} blobs bad:\n${bad.join("\n")}`,
+        );
       process.stdout.write(`${checked} blobs verified\n`);
     });
 }

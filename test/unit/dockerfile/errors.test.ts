@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and shell ${...} syntax under test
 import { describe, expect, it } from "vitest";
 import { parseDockerfile } from "../../../builder/dockerfile/parser.js";
 import { DockerfileError } from "../../../src/errors.js";

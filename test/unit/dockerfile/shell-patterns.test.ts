@@ -1,4 +1,3 @@
-// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Dockerfile and shell ${...} syntax under test
 // Our own rows for the ${v#p} ${v##p} ${v%p} ${v%%p} ${v/p/r} ${v//p/r} modifiers, which the
 // upstream tables do not cover; expected values as bash gives them.
 import { describe, expect, it } from "vitest";
