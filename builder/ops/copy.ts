@@ -5,7 +5,12 @@ import { excludeFilter } from "../context/exclude-filter.js";
 import { lstatIfExists } from "../context/lstat-if-exists.js";
 import type { PathFilter } from "../context/path-filter.js";
 import { resolveInRoot } from "../context/securejoin.js";
-import { type SourceKind, selectSources, sourceSelectOptions } from "../context/sources.js";
+import {
+  type SelectedSource,
+  type SourceKind,
+  selectSources,
+  sourceSelectOptions,
+} from "../context/sources.js";
 import { parseChmod } from "./chmod.js";
 import { mkdirInRoot } from "./copy/dest-path.js";
 import { EntryWriter } from "./copy/entry-writer.js";
@@ -35,6 +40,11 @@ export interface CopyIntoRootOptions {
    */
   sourceKind?: SourceKind;
   /**
+   * `COPY --parents`: each source keeps its path (relative to the source root, or to the part of the
+   * pattern after a `/./` pivot) under the destination directory, instead of only its base name.
+   */
+  parents?: boolean;
+  /**
    * ADD: offered each non-directory source first, with the destination (always a directory for an
    * archive); returns true when it extracted the source there, so it is not copied.
    */
@@ -60,7 +70,7 @@ export async function copyIntoRoot(opts: CopyIntoRootOptions): Promise<{ files: 
   const destAbs = resolveInRoot(opts.destRoot, destPath);
   const destStat = lstatIfExists(destAbs);
   const destIsDir = endsAsDirectory(opts.dest) || destStat?.isDirectory() === true;
-  if (selected.length > 1 && !destIsDir) {
+  if ((selected.length > 1 || opts.parents) && !destIsDir) {
     throw new BuildStepError(
       `When using COPY with more than one source file, the destination must be a directory and end with a /: ${opts.dest}`,
     );
@@ -73,18 +83,28 @@ export async function copyIntoRoot(opts: CopyIntoRootOptions): Promise<{ files: 
     mode,
   });
   for (const src of selected) {
+    const kept = opts.parents ? keptParents(src) : "";
     if (src.stat.isDirectory()) {
-      mkdirInRoot(opts.destRoot, destAbs, opts.chown);
-      for (const e of src.entries) writer.write(e.abs, e.stat, join(destAbs, e.rel));
+      const dirAbs = join(destAbs, kept);
+      mkdirInRoot(opts.destRoot, dirAbs, opts.chown);
+      for (const e of src.entries) writer.write(e.abs, e.stat, join(dirAbs, e.rel));
       continue;
     }
     if (opts.unpack && src.stat.isFile() && (await opts.unpack(src.abs, src.rel, destAbs))) continue;
-    const target = destIsDir ? join(destAbs, src.name) : destAbs;
+    const target = opts.parents ? join(destAbs, kept) : destIsDir ? join(destAbs, src.name) : destAbs;
     mkdirInRoot(opts.destRoot, dirname(target), opts.chown);
     writer.write(src.abs, src.stat, target);
   }
   writer.finish();
   return { files: writer.files, bytes: writer.bytes };
+}
+
+/** The path a `--parents` source keeps: its path from the root, or from a `/./` pivot in its pattern. */
+function keptParents(src: SelectedSource): string {
+  const pivot = src.pattern.indexOf("/./");
+  if (pivot < 0) return src.rel;
+  const base = posix.normalize(src.pattern.slice(0, pivot)).replace(/^\/+/, "");
+  return posix.relative(base === "." ? "" : base, src.rel);
 }
 
 /** "dir/", "." and "dir/." name a directory even when it does not exist yet. */

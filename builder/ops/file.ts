@@ -120,6 +120,7 @@ export async function execCopy(
       exclude: cmd.exclude,
       // Only when present, so keys of plain COPY steps stay what they were.
       ...(heredocs.length ? { heredocs } : {}),
+      ...(cmd.parents ? { parents: true } : {}),
       // The --checksum when given (a hit then needs no download), else the downloaded content's digest.
       ...(urls.length ? { urls: await guardAsync(() => remote.identities(), fail) } : {}),
     },
@@ -156,6 +157,7 @@ export async function execCopy(
           chmod,
           excludes: cmd.exclude,
           followSymlinksInSource: FOLLOW_SOURCE_SYMLINKS,
+          parents: cmd.parents,
         }).catch((err: Error) => {
           throw fail(err.message);
         });
