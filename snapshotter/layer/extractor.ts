@@ -1,8 +1,5 @@
 import {
-  closeSync,
   constants,
-  fchmodSync,
-  fchownSync,
   futimesSync,
   lchownSync,
   linkSync,
@@ -10,11 +7,9 @@ import {
   lutimesSync,
   chmodSync,
   mkdirSync,
-  openSync,
   rmSync,
-  type Stats,
   symlinkSync,
-  writeSync,
+  type Stats,
 } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../../src/errors.js";
@@ -22,6 +17,7 @@ import { lsetxattr, mknod } from "../../native/index.js";
 import { isDeniedXattr } from "./xattrs.js";
 import { OPAQUE_MARKER, WHITEOUT_PREFIX } from "./path-safety.js";
 import type { TarEntry } from "./tar-reader.js";
+import { writeEntryFile } from "./write-entry-file.js";
 
 const OPAQUE_XATTR = "trusted.overlay.opaque";
 
@@ -144,24 +140,10 @@ export class LayerExtractor {
   }
 
   private async file(abs: string, e: TarEntry): Promise<void> {
-    const fd = openSync(
-      abs,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
-    );
-    try {
-      for await (const chunk of e.body()) {
-        let off = 0;
-        while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-      }
-      // chown first: it clears setuid bits and security.capability.
-      fchownSync(fd, e.uid, e.gid);
-      fchmodSync(fd, e.mode & 0o7777);
+    await writeEntryFile(abs, e, e.uid, e.gid, (fd) => {
       this.xattrs(abs, e);
       futimesSync(fd, e.mtime, e.mtime);
-    } finally {
-      closeSync(fd);
-    }
+    });
   }
 
   private hardlink(e: TarEntry, abs: string): void {

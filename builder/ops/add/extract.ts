@@ -3,23 +3,19 @@
 // climb above the destination ("../x", hard links to "../x") are refused.
 import {
   chmodSync,
-  closeSync,
   constants,
-  fchmodSync,
-  fchownSync,
   lchownSync,
   linkSync,
   lutimesSync,
   mkdirSync,
-  openSync,
   rmSync,
   symlinkSync,
-  writeSync,
 } from "node:fs";
 import { dirname, posix, relative, sep } from "node:path";
 import { mknod } from "../../../native/index.js";
 import { BuildStepError } from "../../../src/errors.js";
 import { readTar, type TarEntry } from "../../../snapshotter/layer/tar-reader.js";
+import { writeEntryFile } from "../../../snapshotter/layer/write-entry-file.js";
 import type { Owner } from "../../context/chown.js";
 import { lstatIfExists } from "../../context/lstat-if-exists.js";
 import { resolveInRoot } from "../../context/securejoin.js";
@@ -87,24 +83,9 @@ async function writeEntry(
       lchownSync(abs, uid, gid);
       chmodSync(abs, e.mode & 0o7777);
       return;
-    case "file": {
-      const fd = openSync(
-        abs,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o600,
-      );
-      try {
-        for await (const chunk of e.body()) {
-          let off = 0;
-          while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
-        }
-        fchownSync(fd, uid, gid); // before chmod: chown clears setuid bits
-        fchmodSync(fd, e.mode & 0o7777);
-      } finally {
-        closeSync(fd);
-      }
+    case "file":
+      await writeEntryFile(abs, e, uid, gid);
       break;
-    }
     case "symlink":
       symlinkSync(e.linkname, abs);
       lchownSync(abs, uid, gid);
