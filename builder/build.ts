@@ -6,7 +6,7 @@ import pLimit from "p-limit";
 import { DockerfileError, TsbuildError, UsageError } from "../src/errors.js";
 import { writeImage } from "../src/image/write.js";
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
-import { normalizeImageName } from "../src/oci/reference.js";
+import { familiarName, normalizeImageName } from "../src/oci/reference.js";
 import { markInUse } from "../src/store/gc/in-use.js";
 import type { ProgressSink } from "../src/progress/events.js";
 import type { ContentStore } from "../src/store/types.js";
@@ -323,7 +323,7 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     cached: stats.cached,
     durationMs,
     imageDigest: manifest.digest,
-    imageName: names[0],
+    imageName: names[0] && familiarName(names[0]),
     savedMs: stats.savedMs,
   });
   return { manifest, config, stats, durationMs };
