@@ -42,29 +42,16 @@ export async function runLayerStep(
     });
     const created = new Date().toISOString();
     if (ctx.step) ctx.step.layerBytes = diff.entries === 0 ? 0 : diff.layer.size;
+    const times = { created, durationMs: Date.now() - started, lastUsed: created };
+    let record: CacheRecord;
     if (diff.entries === 0) {
       // Nothing changed: no layer, the rootfs stays the parent's (BuildKit marks such steps empty_layer).
-      const empty = {
-        key,
-        snapshot: s.snapshot,
-        created,
-        durationMs: Date.now() - started,
-        lastUsed: created,
-      };
-      ctx.remoteCache?.observe(empty);
-      return empty;
+      record = { key, snapshot: s.snapshot, ...times };
+    } else {
+      const name = `chain:${childIdentity(s.identity, diff.diffId)}`;
+      committed = await commitOrReuse(ctx, name, activeKey);
+      record = { key, snapshot: name, layer: diff.layer, diffId: diff.diffId, ...times };
     }
-    const name = `chain:${childIdentity(s.identity, diff.diffId)}`;
-    committed = await commitOrReuse(ctx, name, activeKey);
-    const record: CacheRecord = {
-      key,
-      snapshot: name,
-      layer: diff.layer,
-      diffId: diff.diffId,
-      created,
-      durationMs: Date.now() - started,
-      lastUsed: created,
-    };
     ctx.remoteCache?.observe(record);
     return record;
   } finally {

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { stepOutcomes } from "../../helpers/tsbuild.js";
+import type { StepMetrics } from "../../../builder/metrics.js";
 
 export const BUSYBOX = ["--build-context", "busybox-bin=/bin"];
 
@@ -32,20 +33,8 @@ export function rebuilt(stderr: string): string[] {
     .sort();
 }
 
-export interface MetricsStep {
-  stage: string;
-  instruction: string;
-  line: number;
-  cacheKey?: string;
-  cached: boolean;
-  start: number;
-  end: number;
-  durationMs: number;
-  layerBytes: number;
-  peakMemoryBytes?: number;
-  cpuMs?: number;
-  usageSource?: string;
-}
+/** A step of the metrics file, as builder/metrics.ts writes it. */
+export type MetricsStep = StepMetrics;
 
 export interface MetricsDoc {
   start: number;
