@@ -15,11 +15,19 @@ export function registerPull(program: Command): void {
     .action(async (name: string, flags: { platform: string; insecureRegistry: string[] }) => {
       // Loaded on use, so other commands (and builds) never pay for these modules.
       const { pullImage } = await import("../../registry/pull.js");
+      const { markInUse } = await import("../../store/gc/in-use.js");
       const store = await openContentStore(storeRoot());
-      const rec = await pullImage(store, name, {
-        platform: flags.platform,
-        insecureRegistries: flags.insecureRegistry,
-      });
+      // Blobs land before the tag that makes them reachable: a concurrent prune must wait for us.
+      const release = await markInUse(store.root);
+      let rec;
+      try {
+        rec = await pullImage(store, name, {
+          platform: flags.platform,
+          insecureRegistries: flags.insecureRegistry,
+        });
+      } finally {
+        release();
+      }
       process.stdout.write(`${familiarName(rec.name)}: ${rec.target.digest}\n`);
     });
 }
