@@ -1,4 +1,4 @@
-import { BLOCK, decodeBlock, decodePax, paddedSize, type TarType } from "./tar-format.js";
+import { BLOCK, decodeBlock, decodePax, paddedSize, type TarHeader, type TarType } from "./tar-format.js";
 
 const TYPES: Record<string, TarType> = {
   "0": "file",
@@ -11,19 +11,11 @@ const TYPES: Record<string, TarType> = {
   "6": "fifo",
 };
 
-export interface TarEntry {
-  /** As written in the archive (PAX path / GNU long name applied), not yet normalized or checked. */
-  name: string;
-  type: TarType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  xattrs: Map<string, Buffer>;
+/**
+ * A header as read (every field present; `name` as written in the archive, PAX path / GNU long name
+ * applied, not yet normalized or checked) plus its content.
+ */
+export interface TarEntry extends Required<TarHeader> {
   /** The content, in chunks; what the caller does not read is skipped. */
   body(): AsyncGenerator<Buffer>;
 }

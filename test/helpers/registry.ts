@@ -110,14 +110,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     port,
     dir,
     storedBlobs: () => storedBlobs(join(dir, "data")),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopAndRemove(child, dir),
   };
 }
 
@@ -147,4 +140,14 @@ export async function fetchedBlobDigest(
   return `sha256:${createHash("sha256")
     .update(Buffer.from(await res.arrayBuffer()))
     .digest("hex")}`;
+}
+
+/** Stops a helper process started by a test (waiting for it to exit), then removes its work dir. */
+export async function stopAndRemove(child: ChildProcess, dir: string): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(dir, { recursive: true, force: true });
 }

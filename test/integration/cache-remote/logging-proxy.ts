@@ -1,9 +1,10 @@
 // A logging HTTP proxy in front of the registry, in its own process (the CLI runs under spawnSync,
 // which would block a proxy living in the test's event loop), so a test can count blob GETs.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { stopAndRemove } from "../../helpers/registry.js";
 
 export interface LoggingProxy {
   host: string;
@@ -38,13 +39,6 @@ export async function startLoggingProxy(upstreamPort: number): Promise<LoggingPr
         return m ? [m[1]!] : [];
       }),
     reset: () => writeFileSync(logFile, ""),
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopAndRemove(child, dir),
   };
 }
