@@ -1,9 +1,9 @@
 // Typed bindings for the native addon: xattrs on links, mknod and mounts, which Node's fs lacks.
 // Errors are thrown like Node's fs throws them: code ("ENOENT"), errno (negative), syscall, path.
 import { createRequire } from "node:module";
-import { ADDON_PATH } from "./paths.js";
+import { addonPath } from "./paths.js";
 
-export { NATIVE_BUILD_DIR } from "./paths.js";
+export { nativeBuildDir } from "./paths.js";
 
 interface MountFlags {
   RDONLY: number;
@@ -36,7 +36,13 @@ interface Addon {
   MNT_DETACH: number;
 }
 
-const addon = createRequire(import.meta.url)(ADDON_PATH) as Addon;
+// Loaded on first use, not at import: the CLI's start-up snapshot (src/cli/snapshot-entry.ts) evaluates
+// this module while it is built, and a loaded addon's handles cannot be serialized into it.
+let loaded: Addon | undefined;
+function addonModule(): Addon {
+  return (loaded ??= createRequire(import.meta.url)(addonPath()) as Addon);
+}
+const addon: Addon = new Proxy({} as Addon, { get: (_, name) => addonModule()[name as keyof Addon] });
 
 /** The attribute's value, or null when the file has no such attribute (ENODATA). Does not follow symlinks. */
 export function lgetxattr(path: string, name: string): Buffer | null {
@@ -84,8 +90,12 @@ export function umount(target: string, flags = 0): void {
   addon.umount(target, flags);
 }
 
-export const MS: MountFlags = addon.MS;
-export const MNT_DETACH: number = addon.MNT_DETACH;
+/** The mount(2) flags, read from the addon (the kernel's headers) on first use. */
+export const MS: MountFlags = new Proxy({} as MountFlags, {
+  get: (_, flag) => addonModule().MS[flag as keyof MountFlags],
+});
+/** umount2(2)'s MNT_DETACH: part of the Linux ABI, the same on every architecture. */
+export const MNT_DETACH = 2;
 
 /** The snapshotter's mount spec shape (snapshotter/types.ts Mount). */
 export interface MountSpec {

@@ -6,9 +6,9 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { SANDBOX_BIN } from "./paths.js";
+import { sandboxBin } from "./paths.js";
 
-export { SANDBOX_BIN, UNSHARE_BIN } from "./paths.js";
+export { sandboxBin, unshareBin } from "./paths.js";
 
 export interface SandboxSpec {
   root: {
@@ -82,7 +82,7 @@ export function runSandbox(spec: SandboxSpec, opts: RunSandboxOptions = {}): Pro
   writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600, flag: "wx" });
 
   return new Promise<SandboxResult>((resolve, reject) => {
-    const child = spawn(SANDBOX_BIN, ["--spec", specFile, "--result-fd", "3"], {
+    const child = spawn(sandboxBin(), ["--spec", specFile, "--result-fd", "3"], {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
     });
     const resultText = collect(child.stdio[3] as Readable);
@@ -109,7 +109,7 @@ export function runSandbox(spec: SandboxSpec, opts: RunSandboxOptions = {}): Pro
     };
 
     child.on("error", (err) =>
-      finish(new Error(`tsbuild-sandbox: cannot run ${SANDBOX_BIN}: ${err.message}`)),
+      finish(new Error(`tsbuild-sandbox: cannot run ${sandboxBin()}: ${err.message}`)),
     );
     child.on("close", (code, killedBy) => {
       if (signal?.aborted) return finish(abortError(signal));

@@ -1,9 +1,9 @@
 import { availableParallelism } from "node:os";
 import type { Transform } from "node:stream";
 import { constants, createGunzip, createGzip } from "node:zlib";
-import { CompressStream, DecompressStream } from "zstd-napi";
 import { TsbuildError } from "../src/errors.js";
 import { type Compression, MediaType } from "../src/oci/types.js";
+import { zstdNapi } from "./zstd.js";
 
 /** NOTES: Node's zlib wants big output chunks; level 1 runs ~2× faster than 6 for ~10 % more bytes. */
 const ZLIB_CHUNK = 256 * 1024;
@@ -21,7 +21,10 @@ export function compressor(c: Compression): Transform | undefined {
   if (c === "gzip") return createGzip({ level: GZIP_LEVEL, chunkSize: ZLIB_CHUNK });
   // Without workers zstd runs on the JS thread and stalls the tar walk (NOTES).
   if (c === "zstd")
-    return new CompressStream({ compressionLevel: ZSTD_LEVEL, nbWorkers: availableParallelism() });
+    return new (zstdNapi().CompressStream)({
+      compressionLevel: ZSTD_LEVEL,
+      nbWorkers: availableParallelism(),
+    });
   return undefined;
 }
 
@@ -44,6 +47,6 @@ export function compressionOf(mediaType: string, digest: string): Compression {
 /** A decompressing transform, or undefined for "none". */
 export function decompressor(c: Compression): Transform | undefined {
   if (c === "gzip") return createGunzip({ chunkSize: ZLIB_CHUNK });
-  if (c === "zstd") return new DecompressStream();
+  if (c === "zstd") return new (zstdNapi().DecompressStream)();
   return undefined;
 }

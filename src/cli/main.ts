@@ -1,64 +1,30 @@
-#!/usr/bin/env node
-// The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
-import { Command, CommanderError } from "commander";
-import { DockerfileError, TsbuildError } from "../errors.js";
-import { registerBuild } from "./commands/build.js";
-import { registerCheck } from "./commands/check.js";
-import { registerImages } from "./commands/images.js";
-import { registerInspect } from "./commands/inspect.js";
-import { registerLogin } from "./commands/login.js";
-import { registerLogout } from "./commands/logout.js";
-import { registerPull } from "./commands/pull.js";
-import { registerPush } from "./commands/push.js";
-import { registerPrune } from "./commands/prune.js";
-import { registerSave } from "./commands/save.js";
-import { registerVerify } from "./commands/verify.js";
+// The CLI's entry point, run two ways. Plainly (`node main.cjs ARGS`), it runs the command. Under
+// `node --build-snapshot main.cjs` it only registers the command as the snapshot's main function:
+// `node --snapshot-blob main.blob -- ARGS` then starts with every module already evaluated, which
+// saves about 40 ms of the 100 ms a cached rebuild takes (bin/tsbuild picks the way).
+import { dirname } from "node:path";
+import { startupSnapshot } from "node:v8";
+import { setPackageRoot } from "../../native/paths.js";
+import { runCli } from "./program.js";
 
-const program = new Command("tsbuild")
-  .description("Build OCI images from Dockerfiles")
-  .version("0.1.0")
-  .exitOverride()
-  .showHelpAfterError();
-registerBuild(program);
-registerCheck(program);
-registerImages(program);
-registerInspect(program);
-registerSave(program);
-registerVerify(program);
-registerPrune(program);
-registerPull(program);
-registerPush(program);
-registerLogin(program);
-registerLogout(program);
-
-/** `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits. */
-function withDefaultCommand(args: string[]): string[] {
-  const first = args[0];
-  const known = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
-  if (first === undefined || known.has(first) || ["-h", "--help", "-V", "--version", "help"].includes(first))
-    return args;
-  return ["build", ...args];
+if (startupSnapshot.isBuildingSnapshot()) {
+  startupSnapshot.setDeserializeMainFunction(() => {
+    // Module locations inside a snapshot are those of the build; the blob's own path is the truth.
+    const blob = snapshotBlobPath();
+    if (blob !== undefined) setPackageRoot(dirname(dirname(dirname(blob))));
+    // A snapshot's argv has no script: the arguments start at argv[1].
+    void runCli(process.argv.slice(1));
+  });
+} else {
+  void runCli(process.argv.slice(2));
 }
 
-try {
-  await program.parseAsync(withDefaultCommand(process.argv.slice(2)), { from: "user" });
-} catch (err) {
-  process.exitCode = exitCodeOf(err);
-}
-// Exit now rather than when the event loop drains: a keep-alive socket or a timer left by a library
-// must never keep a finished command alive (stdout/stderr writes are synchronous on Linux).
-process.exit(process.exitCode ?? 0);
-
-function exitCodeOf(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof DockerfileError) {
-    process.stderr.write(`error: ${err.pretty()}\n`);
-    return err.exitCode;
+/** The value of node's `--snapshot-blob` option (dist/bundle/main.blob). */
+function snapshotBlobPath(): string | undefined {
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--snapshot-blob") return argv[i + 1];
+    if (argv[i]!.startsWith("--snapshot-blob=")) return argv[i]!.slice("--snapshot-blob=".length);
   }
-  if (err instanceof TsbuildError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return 1;
+  return undefined;
 }

@@ -29,11 +29,17 @@ export function registryBaseUrl(registry: string, insecureRegistries: readonly s
 // The registry client's one HTTP stack. Node 20's fetch costs 2–4× the CPU of node:http for blob
 // bodies (web streams, per-chunk promises and copies): on a 2-core machine that is the pull's limit.
 
-/** Keep-alive agents: blob transfers, HEADs and PATCH chunks reuse their connections. */
-const agents = {
-  http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
-  https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
-};
+/**
+ * Keep-alive agents: blob transfers, HEADs and PATCH chunks reuse their connections. Made on first use:
+ * node:http cannot be loaded while the CLI's start-up snapshot is built.
+ */
+let keepAliveAgents: { http: http.Agent; https: https.Agent } | undefined;
+function agents(): { http: http.Agent; https: https.Agent } {
+  return (keepAliveAgents ??= {
+    http: new http.Agent({ keepAlive: true, scheduling: "lifo" }),
+    https: new https.Agent({ keepAlive: true, scheduling: "lifo" }),
+  });
+}
 
 /** A request whose socket stays silent this long fails (retriably), as fetch's 300 s timeouts did. */
 const IDLE_TIMEOUT_MS = 300_000;
@@ -128,7 +134,7 @@ function sendOnce(url: URL, init: HttpRequestInit): Promise<http.IncomingMessage
     const options: http.RequestOptions = {
       method,
       headers,
-      agent: https_ ? agents.https : agents.http,
+      agent: https_ ? agents().https : agents().http,
       timeout: IDLE_TIMEOUT_MS,
       ...(init.signal ? { signal: init.signal } : {}),
     };

@@ -16,10 +16,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   runSandbox,
-  SANDBOX_BIN,
+  sandboxBin,
   type SandboxResult,
   type SandboxSpec,
-  UNSHARE_BIN,
+  unshareBin,
 } from "../../native/sandbox.js";
 import { makeBusyboxRootfs } from "../helpers/busybox-rootfs.js";
 
@@ -319,7 +319,7 @@ describe("runSandbox", () => {
     const spec: SandboxSpec = { root: freshRoot(), args: ["/bin/sleep", marker], env: [], cwd: "/" };
     writeFileSync(specFile, JSON.stringify(spec));
     // "; true" keeps sh from exec'ing the launcher: sh is the parent that dies.
-    const parent = spawn("/bin/sh", ["-c", `${SANDBOX_BIN} --spec ${specFile}; true`], { stdio: "ignore" });
+    const parent = spawn("/bin/sh", ["-c", `${sandboxBin()} --spec ${specFile}; true`], { stdio: "ignore" });
     try {
       expect(await eventually(() => processesWith(`sleep ${marker}`).length > 0)).toBe(true);
     } finally {
@@ -333,7 +333,7 @@ describe("tsbuild-unshare", () => {
   it("runs a command whose mounts never reach the host", () => {
     const target = join(root, "unshare-mnt");
     mkdirSync(target, { recursive: true });
-    const out = execFileSync(UNSHARE_BIN, [
+    const out = execFileSync(unshareBin(), [
       "/bin/sh",
       "-c",
       `mount -t tmpfs probe ${target} && grep -c ' ${target} ' /proc/self/mounts`,

@@ -2,8 +2,7 @@
 // not hold a tar (a plain .gz) is copied as it is, as Docker does.
 import { spawn } from "node:child_process";
 import { closeSync, createReadStream, openSync, readSync } from "node:fs";
-import { createGunzip } from "node:zlib";
-import { DecompressStream } from "zstd-napi";
+import { decompressor } from "../../../snapshotter/compression.js";
 import { BLOCK, decodeBlock } from "../../../snapshotter/layer/tar-format.js";
 
 export type ArchiveCompression = "none" | "gzip" | "bzip2" | "xz" | "zstd";
@@ -31,7 +30,7 @@ export async function* decompressedStream(path: string, c: ArchiveCompression): 
     return;
   }
   if (c === "gzip" || c === "zstd") {
-    const dec = c === "gzip" ? createGunzip() : new DecompressStream();
+    const dec = decompressor(c)!;
     file.on("error", (err) => dec.destroy(err));
     yield* file.pipe(dec);
     return;
