@@ -33,8 +33,15 @@ describe("CLI start-up snapshot", () => {
   afterAll(() => store.cleanup());
 
   it("is used by bin/tsbuild, and TSBUILD_NO_SNAPSHOT=1 runs the plain bundle", () => {
-    expect(nodeArgsChosenBy(join(REPO, "bin/tsbuild"))).toEqual(["--snapshot-blob", BLOB, "--", "--version"]);
+    expect(nodeArgsChosenBy(join(REPO, "bin/tsbuild"))).toEqual([
+      "--min-semi-space-size=16",
+      "--snapshot-blob",
+      BLOB,
+      "--",
+      "--version",
+    ]);
     expect(nodeArgsChosenBy(join(REPO, "bin/tsbuild"), { TSBUILD_NO_SNAPSHOT: "1" })).toEqual([
+      "--min-semi-space-size=16",
       join(REPO, "dist/bundle/main.cjs"),
       "--version",
     ]);
@@ -48,6 +55,7 @@ describe("CLI start-up snapshot", () => {
       cpSync(join(REPO, "dist/bundle"), join(copy.path, "dist/bundle"), { recursive: true });
       utimesSync(join(copy.path, "dist/bundle/main.blob"), new Date(0), new Date(0));
       expect(nodeArgsChosenBy(join(copy.path, "bin/tsbuild"))).toEqual([
+        "--min-semi-space-size=16",
         join(copy.path, "dist/bundle/main.cjs"),
         "--version",
       ]);
