@@ -32,6 +32,7 @@ interface Addon {
   ): void;
   mount(source: string, target: string, fstype: string, flags: number, data?: string): void;
   umount(target: string, flags?: number): void;
+  lstatDir(dir: string): [names: string[], fields: Float64Array];
   MS: MountFlags;
   MNT_DETACH: number;
 }
@@ -88,6 +89,40 @@ export function mount(source: string, target: string, fstype: string, flags: num
 
 export function umount(target: string, flags = 0): void {
   addon.umount(target, flags);
+}
+
+/**
+ * The lstat values lstatDir returns per entry, in this order (native/src/addon.c fills them). 64-bit
+ * dev, ino and rdev come as 32-bit halves, so every value is exact in a double.
+ */
+export const LSTAT_FIELDS = [
+  "mode",
+  "uid",
+  "gid",
+  "nlink",
+  "size",
+  "devHi",
+  "devLo",
+  "inoHi",
+  "inoLo",
+  "rdevHi",
+  "rdevLo",
+  "atimeSec",
+  "atimeNsec",
+  "mtimeSec",
+  "mtimeNsec",
+  "ctimeSec",
+  "ctimeNsec",
+] as const;
+export type LstatField = (typeof LSTAT_FIELDS)[number];
+
+/**
+ * A directory's entries (no "." or "..") in readdir order, each lstat'ed, in one call: `fields` holds
+ * LSTAT_FIELDS.length values per entry. An entry removed between the listing and its lstat is left out.
+ */
+export function lstatDir(dir: string): { names: string[]; fields: Float64Array } {
+  const [names, fields] = addon.lstatDir(dir);
+  return { names, fields };
 }
 
 /** The mount(2) flags, read from the addon (the kernel's headers) on first use. */

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { type BigIntStats, readlinkSync } from "node:fs";
+import { readlinkSync } from "node:fs";
 import { relative, sep } from "node:path";
 import type { Digest } from "../../src/oci/types.js";
 import { STREAM_THRESHOLD, sha256OfLargeFile, sha256OfSmallFile } from "./file-hash.js";
 import { excludeFilter } from "./exclude-filter.js";
+import type { FileStat } from "./file-stat.js";
 import { ContentHashMemo } from "./hash-memo.js";
 import type { PathFilter } from "./path-filter.js";
 import { type SourceKind, selectSources, sourceSelectOptions } from "./sources.js";
@@ -48,8 +49,8 @@ export class ContextHasher {
     const withOwner = kind === "rootfs";
     const firstPathOfInode = new Map<string, string>();
     const records: Row[] = [];
-    const large: { row: Row; abs: string; st: BigIntStats }[] = [];
-    const add = (path: string, abs: string, st: BigIntStats) => {
+    const large: { row: Row; abs: string; st: FileStat }[] = [];
+    const add = (path: string, abs: string, st: FileStat) => {
       const row = this.describe(path, abs, st, withOwner, firstPathOfInode);
       records.push(row);
       if (row.at(-1) === PENDING) large.push({ row, abs, st });
@@ -77,35 +78,38 @@ export class ContextHasher {
   private describe(
     path: string,
     abs: string,
-    st: BigIntStats,
+    st: FileStat,
     withOwner: boolean,
     firstPathOfInode: Map<string, string>,
   ): Row {
-    const owner = withOwner ? [Number(st.uid), Number(st.gid)] : [];
-    const mode = Number(st.mode & 0o7777n);
+    const owner = withOwner ? [st.uid, st.gid] : [];
+    const mode = st.mode & 0o7777;
     if (st.isDirectory()) return [path, "dir", mode, ...owner];
     if (st.isSymbolicLink()) return [path, "symlink", ...owner, readlinkSync(abs)];
-    if (!st.isFile()) return [path, fileTypeName(st), mode, ...owner, Number(st.rdev)];
-    if (st.nlink > 1n) {
-      const inode = `${st.dev}:${st.ino}`;
+    if (!st.isFile()) return [path, fileTypeName(st), mode, ...owner, st.rdev];
+    if (st.nlink > 1) {
+      const inode = st.inodeKey;
       const first = firstPathOfInode.get(inode);
       if (first !== undefined) return [path, "hardlink", first];
       firstPathOfInode.set(inode, path);
     }
-    return [path, "file", mode, ...owner, Number(st.size), this.contentHashOrPending(abs, st)];
+    return [path, "file", mode, ...owner, st.size, this.contentHashOrPending(abs, st)];
   }
 
-  private contentHashOrPending(abs: string, st: BigIntStats): string {
+  private contentHashOrPending(abs: string, st: FileStat): string {
     const key = this.memoKey(abs);
     const known = this.memo.get(key, st);
     if (known) return known;
-    if (st.size > BigInt(STREAM_THRESHOLD)) return PENDING;
+    if (st.size > STREAM_THRESHOLD) return PENDING;
     const hex = sha256OfSmallFile(abs);
     this.memo.set(key, st, hex);
     return hex;
   }
 
   private memoKey(abs: string): string {
+    // A slice where it can: path.relative costs more than the rest of a memo hit.
+    const prefix = this.root.endsWith("/") ? this.root : `${this.root}/`;
+    if (abs.startsWith(prefix) && !abs.includes("/..")) return abs.slice(prefix.length);
     return relative(this.root, abs).split(sep).join("/");
   }
 }
@@ -114,7 +118,7 @@ type Row = (string | number)[];
 /** Not a hex digest, so it can never be mistaken for one. */
 const PENDING = "pending";
 
-function fileTypeName(st: BigIntStats): string {
+function fileTypeName(st: FileStat): string {
   if (st.isFIFO()) return "fifo";
   if (st.isSocket()) return "socket";
   if (st.isCharacterDevice()) return "chardev";

@@ -101,6 +101,7 @@ export class PatternMatcher {
 
   /** True when the path (relative to the context root) is left out of the context. */
   matches(relPath: string): boolean {
+    if (this.patterns.length === 0) return false;
     const file = cleanPath(relPath);
     if (file === "." || file === "") return false;
     const parts = file.split("/");

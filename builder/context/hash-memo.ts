@@ -1,13 +1,9 @@
-import type { BigIntStats } from "node:fs";
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../src/util/atomic.js";
+import type { FileStat } from "./file-stat.js";
 
-const MEMO_VERSION = 1;
-
-/** What identifies unchanged content without reading it: any write changes mtime or ctime or the inode. */
-function fingerprint(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-}
+/** 2: fingerprints from FileStat.changeKey. */
+const MEMO_VERSION = 2;
 
 /**
  * Content hashes keyed by path and validated by a stat fingerprint, so an unchanged file is never read
@@ -22,13 +18,13 @@ export class ContentHashMemo {
     if (file) this.load(file);
   }
 
-  get(key: string, st: BigIntStats): string | undefined {
+  get(key: string, st: FileStat): string | undefined {
     const hit = this.entries.get(key);
-    return hit && hit[0] === fingerprint(st) ? hit[1] : undefined;
+    return hit && hit[0] === st.changeKey ? hit[1] : undefined;
   }
 
-  set(key: string, st: BigIntStats, hex: string): void {
-    this.entries.set(key, [fingerprint(st), hex]);
+  set(key: string, st: FileStat, hex: string): void {
+    this.entries.set(key, [st.changeKey, hex]);
     this.dirty = true;
   }
 

@@ -1,9 +1,11 @@
-import { type BigIntStats, lstatSync } from "node:fs";
+import { lstatSync } from "node:fs";
+import { FileStat } from "./file-stat.js";
 
 /** lstat, or undefined when nothing is there, also when a parent is a file (ENOTDIR), which Node throws for. */
-export function lstatIfExists(path: string): BigIntStats | undefined {
+export function lstatIfExists(path: string): FileStat | undefined {
   try {
-    return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    return st && FileStat.fromBigIntStats(st);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
     throw err;

@@ -1,4 +1,5 @@
-import { type BigIntStats, type Dirent, readdirSync } from "node:fs";
+import { type Dirent, readdirSync } from "node:fs";
+import type { FileStat } from "./file-stat.js";
 import { join, relative, sep } from "node:path";
 import { BuildStepError } from "../../src/errors.js";
 import { compileComponent, splitAtFirstWildcard } from "./glob.js";
@@ -42,7 +43,7 @@ export interface SelectedSource {
   abs: string;
   /** The name a non-directory takes inside a directory destination. */
   name: string;
-  stat: BigIntStats;
+  stat: FileStat;
   /** For a directory, its contents (what COPY copies); empty otherwise. */
   entries: TreeEntry[];
 }

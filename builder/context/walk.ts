@@ -1,5 +1,5 @@
-import { type BigIntStats, lstatSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { lstatDir } from "../../native/index.js";
+import { FileStat } from "./file-stat.js";
 import { joinRel, type PathFilter } from "./path-filter.js";
 
 /** One entry below a walked directory. */
@@ -7,8 +7,8 @@ export interface TreeEntry {
   /** Path relative to the walked directory, "/"-separated. */
   rel: string;
   abs: string;
-  /** lstat: symlinks are entries, never followed. bigint for exact inode and nanosecond times. */
-  stat: BigIntStats;
+  /** lstat: symlinks are entries, never followed. */
+  stat: FileStat;
 }
 
 /**
@@ -16,7 +16,8 @@ export interface TreeEntry {
  * stable order: sorted by name, each directory before its contents. An excluded directory is still walked
  * when the filter says something inside may be re-included; it is then listed only if something was, as
  * BuildKit's context transfer creates the parents of re-included files.
- * Sync on purpose: small-file stats are faster without threadpool hops on this machine (NOTES).
+ * Each directory is listed and lstat'ed in one native call: lstatSync costs ~6 us and a Stats object
+ * per file, which made a 2,000-file context's no-change rebuild ~40 % walk.
  */
 export function walkTree(dirAbs: string, filter?: PathFilter): TreeEntry[] {
   const out: TreeEntry[] = [];
@@ -27,10 +28,13 @@ export function walkTree(dirAbs: string, filter?: PathFilter): TreeEntry[] {
 /** Appends the kept entries below one directory; returns whether it appended any. */
 function walkInto(dirAbs: string, dirRel: string, filter: PathFilter | undefined, out: TreeEntry[]): boolean {
   const before = out.length;
-  for (const name of readdirSync(dirAbs).sort()) {
+  const { names, fields } = lstatDir(dirAbs);
+  const order = names.map((_, i) => i).sort((a, b) => compareStrings(names[a]!, names[b]!));
+  for (const i of order) {
+    const name = names[i]!;
     const rel = joinRel(dirRel, name);
-    const abs = join(dirAbs, name);
-    const stat = lstatSync(abs, { bigint: true });
+    const abs = dirAbs.endsWith("/") ? dirAbs + name : `${dirAbs}/${name}`;
+    const stat = FileStat.at(fields, i);
     const excluded = filter?.matches(rel) ?? false;
     if (!stat.isDirectory()) {
       if (!excluded) out.push({ rel, abs, stat });
@@ -42,4 +46,9 @@ function walkInto(dirAbs: string, dirRel: string, filter: PathFilter | undefined
     if (!walkInto(abs, rel, filter, out) && excluded) out.length = at;
   }
   return out.length > before;
+}
+
+/** The order of Array.prototype.sort() without a comparator (UTF-16 code units). */
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,8 +1,14 @@
-/* N-API addon: the few system calls Node's fs lacks (xattrs on links, mknod, mounts). */
+/*
+ * N-API addon: the few system calls Node's fs lacks (xattrs on links, mknod, mounts), and a directory
+ * listing with every entry lstat'ed in one call (Node pays ~6 us and a Stats object per lstatSync).
+ */
 #define _GNU_SOURCE
 #include <node_api.h>
 
 #include <ctype.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,6 +363,112 @@ out:
 	return ret;
 }
 
+/* Per entry in lstatDir's Float64Array, in this order (native/index.ts LSTAT_FIELDS mirrors it). Every
+ * value is exact in a double: 64-bit dev and ino are split into 32-bit halves. */
+enum {
+	F_MODE, F_UID, F_GID, F_NLINK, F_SIZE, F_DEV_HI, F_DEV_LO, F_INO_HI, F_INO_LO, F_RDEV_HI, F_RDEV_LO,
+	F_ATIME_S, F_ATIME_NS, F_MTIME_S, F_MTIME_NS, F_CTIME_S, F_CTIME_NS, F_COUNT
+};
+
+struct dir_entry {
+	char *name;
+	struct stat st;
+};
+
+static void fill_fields(double *f, const struct stat *st)
+{
+	f[F_MODE] = st->st_mode;
+	f[F_UID] = st->st_uid;
+	f[F_GID] = st->st_gid;
+	f[F_NLINK] = (double)st->st_nlink;
+	f[F_SIZE] = (double)st->st_size;
+	f[F_DEV_HI] = (double)((uint64_t)st->st_dev >> 32);
+	f[F_DEV_LO] = (double)((uint64_t)st->st_dev & 0xffffffffu);
+	f[F_INO_HI] = (double)((uint64_t)st->st_ino >> 32);
+	f[F_INO_LO] = (double)((uint64_t)st->st_ino & 0xffffffffu);
+	f[F_RDEV_HI] = (double)((uint64_t)st->st_rdev >> 32);
+	f[F_RDEV_LO] = (double)((uint64_t)st->st_rdev & 0xffffffffu);
+	f[F_ATIME_S] = (double)st->st_atim.tv_sec;
+	f[F_ATIME_NS] = (double)st->st_atim.tv_nsec;
+	f[F_MTIME_S] = (double)st->st_mtim.tv_sec;
+	f[F_MTIME_NS] = (double)st->st_mtim.tv_nsec;
+	f[F_CTIME_S] = (double)st->st_ctim.tv_sec;
+	f[F_CTIME_NS] = (double)st->st_ctim.tv_nsec;
+}
+
+/*
+ * lstatDir(dir) -> [names, Float64Array(F_COUNT * names.length)]: the entries of dir in readdir order,
+ * without "." and "..". An entry removed between the listing and its lstat is left out, as if the
+ * listing had come a moment later.
+ */
+static napi_value js_lstat_dir(napi_env env, napi_callback_info info)
+{
+	ARGS(1);
+	char *dir;
+	struct dir_entry *entries = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d = NULL;
+	TRY(get_string(env, &a, argv[0], 0, "dir", &dir));
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		throw_errno(env, "scandir", dir);
+		if (dfd >= 0)
+			close(dfd);
+		goto out;
+	}
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (!de) {
+			if (errno) {
+				throw_errno(env, "scandir", dir);
+				goto out;
+			}
+			break;
+		}
+		if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (!(entries = realloc(entries, cap * sizeof *entries)))
+				abort();
+		}
+		if (fstatat(dfd, de->d_name, &entries[n].st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			char path[PATH_MAX];
+			snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+			throw_errno(env, "lstat", path);
+			goto out;
+		}
+		if (!(entries[n].name = strdup(de->d_name)))
+			abort();
+		n++;
+	}
+	napi_value names, buffer, fields;
+	void *data;
+	napi_create_array_with_length(env, n, &names);
+	napi_create_arraybuffer(env, n * F_COUNT * sizeof(double), &data, &buffer);
+	napi_create_typedarray(env, napi_float64_array, n * F_COUNT, buffer, 0, &fields);
+	for (size_t i = 0; i < n; i++) {
+		napi_value name;
+		napi_create_string_utf8(env, entries[i].name, NAPI_AUTO_LENGTH, &name);
+		napi_set_element(env, names, (uint32_t)i, name);
+		fill_fields((double *)data + i * F_COUNT, &entries[i].st);
+	}
+	napi_create_array_with_length(env, 2, &ret);
+	napi_set_element(env, ret, 0, names);
+	napi_set_element(env, ret, 1, fields);
+out:
+	if (d)
+		closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(entries[i].name);
+	free(entries);
+	args_free(&a);
+	return ret;
+}
+
 static void set_u32(napi_env env, napi_value obj, const char *name, uint32_t value)
 {
 	napi_value v;
@@ -375,6 +487,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "mountOverlay", NULL, js_mount_overlay, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "umount", NULL, js_umount, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
 	napi_value ms;

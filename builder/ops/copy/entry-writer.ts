@@ -1,5 +1,4 @@
 import {
-  type BigIntStats,
   constants,
   copyFileSync,
   chmodSync,
@@ -13,6 +12,7 @@ import {
   utimesSync,
 } from "node:fs";
 import { BuildStepError } from "../../../src/errors.js";
+import type { FileStat } from "../../context/file-stat.js";
 import { lstatIfExists } from "../../context/lstat-if-exists.js";
 import type { Owner } from "../../context/chown.js";
 import type { ModeMapper } from "../chmod.js";
@@ -50,7 +50,7 @@ export class EntryWriter {
 
   constructor(private readonly opts: EntryWriterOptions) {}
 
-  write(srcAbs: string, st: BigIntStats, target: string): void {
+  write(srcAbs: string, st: FileStat, target: string): void {
     const existing = lstatIfExists(target);
     if (st.isDirectory()) {
       if (existing && !existing.isDirectory()) {
@@ -60,7 +60,7 @@ export class EntryWriter {
       }
       if (!existing) mkdirSync(target);
       this.setOwnerAndMode(target, st, true);
-      this.dirTimes.push({ path: target, atime: seconds(st.atimeNs), mtime: seconds(st.mtimeNs) });
+      this.dirTimes.push({ path: target, atime: st.atimeSeconds, mtime: st.mtimeSeconds });
       this.files++;
       return;
     }
@@ -72,7 +72,7 @@ export class EntryWriter {
     else if (st.isSymbolicLink()) {
       symlinkSync(readlinkSync(srcAbs), target);
       lchownSync(target, ...this.ids(st));
-      lutimesSync(target, seconds(st.atimeNs), seconds(st.mtimeNs));
+      lutimesSync(target, st.atimeSeconds, st.mtimeSeconds);
     } else {
       throw new BuildStepError(`cannot copy to ${this.show(target)}: ${srcAbs} is a fifo, socket or device`);
     }
@@ -85,9 +85,9 @@ export class EntryWriter {
     this.dirTimes.length = 0;
   }
 
-  private writeFile(srcAbs: string, st: BigIntStats, target: string): void {
-    const inode = `${st.dev}:${st.ino}`;
-    if (st.nlink > 1n) {
+  private writeFile(srcAbs: string, st: FileStat, target: string): void {
+    const inode = st.inodeKey;
+    if (st.nlink > 1) {
       const first = this.firstCopyOfInode.get(inode);
       if (first !== undefined) {
         linkSync(first, target);
@@ -97,29 +97,24 @@ export class EntryWriter {
     }
     // FICLONE shares extents where the filesystem can (btrfs, xfs) and silently copies elsewhere.
     copyFileSync(srcAbs, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-    this.bytes += Number(st.size);
+    this.bytes += st.size;
     this.setOwnerAndMode(target, st, false);
-    utimesSync(target, seconds(st.atimeNs), seconds(st.mtimeNs));
+    utimesSync(target, st.atimeSeconds, st.mtimeSeconds);
   }
 
-  private setOwnerAndMode(target: string, st: BigIntStats, isDir: boolean): void {
+  private setOwnerAndMode(target: string, st: FileStat, isDir: boolean): void {
     // Owner first: chown clears setuid/setgid bits that chmod must then set.
     lchownSync(target, ...this.ids(st));
-    const perm = Number(st.mode & 0o7777n);
+    const perm = st.mode & 0o7777;
     chmodSync(target, this.opts.mode ? this.opts.mode(perm, isDir) : perm);
   }
 
-  private ids(st: BigIntStats): [number, number] {
+  private ids(st: FileStat): [number, number] {
     if (this.opts.owner) return [this.opts.owner.uid, this.opts.owner.gid];
-    return this.opts.keepOwnership ? [Number(st.uid), Number(st.gid)] : [0, 0];
+    return this.opts.keepOwnership ? [st.uid, st.gid] : [0, 0];
   }
 
   private show(target: string): string {
     return showInRoot(this.opts.destRoot, target);
   }
-}
-
-/** Node's utimes takes seconds as a double: sub-microsecond precision is lost, which tar formats drop anyway. */
-function seconds(ns: bigint): number {
-  return Number(ns) / 1e9;
 }
