@@ -31,6 +31,7 @@ import type { CopySources, SourceDir } from "./ops/file.js";
 import { scratchState, stateFromImage, stateFromStage } from "./ops/source.js";
 import { StageSolver, neededStages } from "./solver.js";
 import { type StageState, cloneState } from "./state.js";
+import { SandboxPool } from "../native/sandbox.js";
 
 /** BuildKit's predefined platform ARGs (a declared `ARG TARGETARCH` gets its value from here). */
 const PLATFORM_ARGS: Record<string, string> = {
@@ -126,7 +127,9 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
 
   const abort = new AbortController();
   deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
+  const sandboxes = new SandboxPool();
   const ctx: OpContext = {
+    sandboxes,
     store: deps.store,
     snapshotter: deps.snapshotter,
     cache: new CacheRecords(join(deps.root, "cache")),
@@ -260,6 +263,8 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     const error = (err as Error).message;
     if (opts.metricsFile) metrics.write(opts.metricsFile, Date.now(), { ok: false, error });
     throw err;
+  } finally {
+    await sandboxes.close();
   }
 
   const config = structuredClone(final.config);

@@ -1,11 +1,7 @@
-// The Node side of the sandbox launcher (native/src/sandbox_*.c): writes the spec, runs
-// tsbuild-sandbox, streams the command's output and reads its one-line JSON result from fd 3.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Readable } from "node:stream";
+// The Node side of the sandbox launcher (native/src/sandbox_*.c): starts tsbuild-sandbox, hands it
+// the spec on fd 4, streams the command's output and reads its one-line JSON result from fd 3.
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Writable } from "node:stream";
 import { sandboxBin } from "./paths.js";
 
 export { sandboxBin, unshareBin } from "./paths.js";
@@ -64,10 +60,115 @@ function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-function collect(stream: Readable | null): () => string {
-  const chunks: Buffer[] = [];
-  stream?.on("data", (c: Buffer) => chunks.push(c));
-  return () => Buffer.concat(chunks).toString("utf8");
+/** What a launcher must know before its spec: the clone flags and whether it enters cgroups. */
+interface LaunchMode {
+  networkNone: boolean;
+  cgroup: boolean;
+}
+
+function modeOf(spec: SandboxSpec): LaunchMode {
+  return { networkNone: spec.network === "none", cgroup: spec.cgroup !== undefined };
+}
+
+function modeKey(m: LaunchMode): string {
+  return `${m.networkNone ? "none" : "host"}/${m.cgroup ? "cgroup" : "-"}`;
+}
+
+type OutputSink = (stream: "stdout" | "stderr", chunk: Buffer) => void;
+
+/**
+ * One tsbuild-sandbox process started in `--spec-fd` mode: its namespaces and cgroups are made while
+ * it waits for a spec, so it can be started before the spec exists (SandboxPool). Output that comes
+ * before `run` (a launcher warning) is kept and replayed to run's onOutput.
+ */
+class Launcher {
+  private readonly child: ChildProcess;
+  private readonly result: Buffer[] = [];
+  private stderrTail = Buffer.alloc(0);
+  private early: [stream: "stdout" | "stderr", chunk: Buffer][] = [];
+  private sink: OutputSink | undefined;
+  private readonly exited: Promise<{ code: number | null; killedBy: string | null; error?: Error }>;
+
+  constructor(mode: LaunchMode) {
+    const args = ["--spec-fd", "4", "--result-fd", "3"];
+    if (mode.networkNone) args.push("--network-none");
+    if (mode.cgroup) args.push("--cgroup");
+    this.child = spawn(sandboxBin(), args, { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
+    this.child.stdio[3]!.on("data", (c: Buffer) => this.result.push(c));
+    this.child.stdout!.on("data", (c: Buffer) => this.output("stdout", c));
+    this.child.stderr!.on("data", (c: Buffer) => {
+      this.output("stderr", c);
+      this.stderrTail = Buffer.concat([this.stderrTail, c]).subarray(-STDERR_TAIL_BYTES);
+    });
+    // A launcher that died has closed its end: EPIPE on the spec pipe is reported through its exit.
+    this.specPipe().on("error", () => undefined);
+    this.exited = new Promise((resolve) => {
+      this.child.on("error", (error) => resolve({ code: null, killedBy: null, error }));
+      this.child.on("close", (code, killedBy) => resolve({ code, killedBy }));
+    });
+  }
+
+  private specPipe(): Writable {
+    return this.child.stdio[4] as Writable;
+  }
+
+  private output(stream: "stdout" | "stderr", chunk: Buffer): void {
+    if (this.sink) this.sink(stream, chunk);
+    else this.early.push([stream, chunk]);
+  }
+
+  /** Sends the spec and resolves with the command's result, as runSandbox documents. */
+  async run(spec: SandboxSpec, { signal, onOutput }: RunSandboxOptions): Promise<SandboxResult> {
+    if (signal?.aborted) {
+      await this.discard();
+      throw abortError(signal);
+    }
+    this.sink = onOutput ?? (() => undefined);
+    for (const [stream, chunk] of this.early.splice(0)) this.sink(stream, chunk);
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      this.child.kill("SIGTERM");
+      killTimer = setTimeout(() => this.child.kill("SIGKILL"), KILL_GRACE_MS);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.specPipe().end(JSON.stringify(spec));
+    try {
+      const { code, killedBy, error } = await this.exited;
+      if (signal?.aborted) throw abortError(signal);
+      if (error) throw new Error(`tsbuild-sandbox: cannot run ${sandboxBin()}: ${error.message}`);
+      return this.parseResult(spec, code, killedBy);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      clearTimeout(killTimer);
+    }
+  }
+
+  private parseResult(spec: SandboxSpec, code: number | null, killedBy: string | null): SandboxResult {
+    const line = Buffer.concat(this.result).toString("utf8").trim();
+    let parsed: (SandboxResult & { error?: undefined }) | { error: string } | undefined;
+    try {
+      parsed = line ? JSON.parse(line) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && "error" in parsed && parsed.error !== undefined) {
+      throw new Error(`tsbuild-sandbox: ${parsed.error} (running ${JSON.stringify(spec.args)})`);
+    }
+    if (parsed) return parsed as SandboxResult;
+    const why = killedBy
+      ? `killed by ${killedBy}`
+      : code === LAUNCHER_ERROR_EXIT
+        ? "failed"
+        : `exited ${code}`;
+    const tail = this.stderrTail.toString("utf8").trim();
+    throw new Error(`tsbuild-sandbox ${why} without a result${tail ? `: ${tail}` : ""}`);
+  }
+
+  /** Ends an unused launcher: EOF instead of a spec makes it take its sandbox down and exit. */
+  async discard(): Promise<void> {
+    this.specPipe().end();
+    await this.exited;
+  }
 }
 
 /**
@@ -76,61 +177,43 @@ function collect(stream: Readable | null): () => string {
  * when opts.signal aborts.
  */
 export function runSandbox(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
-  const { signal, onOutput } = opts;
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  const specFile = join(tmpdir(), `tsbuild-sandbox-${randomBytes(8).toString("hex")}.json`);
-  writeFileSync(specFile, JSON.stringify(spec), { mode: 0o600, flag: "wx" });
+  return new Launcher(modeOf(spec)).run(spec, opts);
+}
 
-  return new Promise<SandboxResult>((resolve, reject) => {
-    const child = spawn(sandboxBin(), ["--spec", specFile, "--result-fd", "3"], {
-      stdio: ["ignore", "pipe", "pipe", "pipe"],
-    });
-    const resultText = collect(child.stdio[3] as Readable);
-    let stderrTail = Buffer.alloc(0);
-    child.stdout!.on("data", (c: Buffer) => onOutput?.("stdout", c));
-    child.stderr!.on("data", (c: Buffer) => {
-      onOutput?.("stderr", c);
-      stderrTail = Buffer.concat([stderrTail, c]).subarray(-STDERR_TAIL_BYTES);
-    });
+/** Runs sandboxes: runSandbox, or a SandboxPool. */
+export interface SandboxRunner {
+  run(spec: SandboxSpec, opts?: RunSandboxOptions): Promise<SandboxResult>;
+}
 
-    let killTimer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
+/**
+ * Runs each sandbox on a launcher started ahead of time: every run starts the next one of its kind,
+ * which makes its namespaces and cgroups while the current command, its diff and its commit go on.
+ * Entering a cgroup v1 costs an RCU grace period (7–15 ms on this machine, most of a trivial RUN's
+ * sandbox time); a prepared launcher has paid it by the time the next RUN needs it. One launcher is
+ * kept per kind; close() ends them, and they die with this process in any case (PDEATHSIG). RUNs with
+ * bind mounts get a launcher of their own, started when their mounts exist.
+ */
+export class SandboxPool implements SandboxRunner {
+  private readonly ready = new Map<string, Launcher>();
+  private closed = false;
 
-    const finish = (err: Error | null, result?: SandboxResult): void => {
-      signal?.removeEventListener("abort", onAbort);
-      clearTimeout(killTimer);
-      rmSync(specFile, { force: true });
-      if (err) reject(err);
-      else resolve(result!);
-    };
+  run(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
+    const mode = modeOf(spec);
+    // A prepared launcher's mount namespace is a copy taken when it started: a bind source that Node
+    // mounted since (a stage's rootfs for RUN --mount=type=bind,from=) is not in it.
+    if (spec.mounts?.some((m) => m.type === "bind")) return runSandbox(spec, opts);
+    const key = modeKey(mode);
+    const launcher = this.ready.get(key) ?? new Launcher(mode);
+    this.ready.delete(key);
+    if (!this.closed) this.ready.set(key, new Launcher(mode));
+    return launcher.run(spec, opts);
+  }
 
-    child.on("error", (err) =>
-      finish(new Error(`tsbuild-sandbox: cannot run ${sandboxBin()}: ${err.message}`)),
-    );
-    child.on("close", (code, killedBy) => {
-      if (signal?.aborted) return finish(abortError(signal));
-      const line = resultText().trim();
-      let parsed: (SandboxResult & { error?: undefined }) | { error: string } | undefined;
-      try {
-        parsed = line ? JSON.parse(line) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (parsed && "error" in parsed && parsed.error !== undefined) {
-        return finish(new Error(`tsbuild-sandbox: ${parsed.error} (running ${JSON.stringify(spec.args)})`));
-      }
-      if (parsed) return finish(null, parsed as SandboxResult);
-      const why = killedBy
-        ? `killed by ${killedBy}`
-        : code === LAUNCHER_ERROR_EXIT
-          ? "failed"
-          : `exited ${code}`;
-      const tail = stderrTail.toString("utf8").trim();
-      finish(new Error(`tsbuild-sandbox ${why} without a result${tail ? `: ${tail}` : ""}`));
-    });
-  });
+  /** Ends the launchers started for runs that never came. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const idle = [...this.ready.values()];
+    this.ready.clear();
+    await Promise.all(idle.map((l) => l.discard()));
+  }
 }

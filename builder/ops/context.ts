@@ -8,6 +8,7 @@ import type { StepProbe } from "../metrics.js";
 import type { ShellLex } from "../dockerfile/shell.js";
 import type { CopySources } from "./file.js";
 import type { SecretSource } from "./mounts/secrets.js";
+import type { SandboxRunner } from "../../native/sandbox.js";
 
 /** `missing` (default): pull only images the store lacks; `always`: `--pull`; `never`: offline. */
 export type PullPolicy = "missing" | "always" | "never";
@@ -41,4 +42,6 @@ export interface OpContext {
   remoteCache?: RemoteCacheHooks;
   /** Set on the copy of the context one step runs with: the ops note their key, layer size and usage here. */
   step?: StepProbe;
+  /** Where RUN's sandboxes come from: the build's SandboxPool; one launcher per run without it. */
+  sandboxes?: SandboxRunner;
 }

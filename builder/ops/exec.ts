@@ -92,7 +92,7 @@ export async function execRun(
   }
   const record = await runLayerStep(ctx, s, key, async (mounts) => {
     const result = await plan.run((extraMounts, extraEnv) =>
-      runSandbox(
+      (ctx.sandboxes ?? { run: runSandbox }).run(
         {
           root: sandboxRoot(mounts),
           mounts: extraMounts,

@@ -44,21 +44,19 @@ static long long read_value(const char *dir, const char *file)
 	return strtoll(buf, NULL, 10);
 }
 
-static void drop(struct cgroup *cg, int i, const char *what)
+/* The cgroup stays (the sandbox may be in it already, and it still accounts); only the limit is lost. */
+static void unlimited(const struct cgroup *cg, int i, const char *what)
 {
-	warn("cgroup %s: %s: %s; running without it", cg->dirs[i], what, strerror(errno));
-	rmdir(cg->dirs[i]);
-	free(cg->dirs[i]);
-	cg->dirs[i] = NULL;
+	warn("cgroup %s: %s: %s; running without the limit", cg->dirs[i], what, strerror(errno));
 }
 
-void cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_limit)
+void cgroup_create(struct cgroup *cg)
 {
 	unsigned char rnd[6];
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
 		memset(rnd, (int)time(NULL), sizeof rnd);
 	for (int i = 0; i < CG_COUNT; i++) {
-		char parent[256], value[32];
+		char parent[256];
 		snprintf(parent, sizeof parent, "/sys/fs/cgroup/%s/tsbuild", controllers[i]);
 		cg->dirs[i] = NULL;
 		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
@@ -74,20 +72,23 @@ void cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_lim
 			cg->dirs[i] = NULL;
 			continue;
 		}
-		if (i == CG_MEMORY && memory_limit > 0) {
-			snprintf(value, sizeof value, "%lld", memory_limit);
-			if (write_value(cg->dirs[i], "memory.limit_in_bytes", value) < 0) {
-				drop(cg, i, "memory.limit_in_bytes");
-				continue;
-			}
-			/* With swap, the limit alone would only push the build into swap. */
-			write_value(cg->dirs[i], "memory.memsw.limit_in_bytes", value);
-		}
-		if (i == CG_PIDS && pids_limit > 0) {
-			snprintf(value, sizeof value, "%lld", pids_limit);
-			if (write_value(cg->dirs[i], "pids.max", value) < 0)
-				drop(cg, i, "pids.max");
-		}
+	}
+}
+
+void cgroup_limit(struct cgroup *cg, long long memory_limit, long long pids_limit)
+{
+	char value[32];
+	if (cg->dirs[CG_MEMORY] && memory_limit > 0) {
+		snprintf(value, sizeof value, "%lld", memory_limit);
+		if (write_value(cg->dirs[CG_MEMORY], "memory.limit_in_bytes", value) < 0)
+			unlimited(cg, CG_MEMORY, "memory.limit_in_bytes");
+		else /* With swap, the limit alone would only push the build into swap. */
+			write_value(cg->dirs[CG_MEMORY], "memory.memsw.limit_in_bytes", value);
+	}
+	if (cg->dirs[CG_PIDS] && pids_limit > 0) {
+		snprintf(value, sizeof value, "%lld", pids_limit);
+		if (write_value(cg->dirs[CG_PIDS], "pids.max", value) < 0)
+			unlimited(cg, CG_PIDS, "pids.max");
 	}
 }
 

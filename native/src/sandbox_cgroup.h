@@ -11,10 +11,14 @@ struct cgroup {
 	char *dirs[CG_COUNT]; /* NULL where the controller is unavailable */
 };
 
-/* Creates tsbuild/<random> under each controller and sets the limits (0: none). */
-void cgroup_create(struct cgroup *cg, long long memory_limit, long long pids_limit);
+/* Creates tsbuild/<random> under each controller. */
+void cgroup_create(struct cgroup *cg);
 
-/* Moves pid (and so its future children) into the cgroups. */
+/* Sets the limits (0: none). A controller whose limit cannot be set is dropped, with a warning. */
+void cgroup_limit(struct cgroup *cg, long long memory_limit, long long pids_limit);
+
+/* Moves pid (and so its future children) into the cgroups. On cgroup v1 the first move after a
+ * quiet spell waits out an RCU grace period (~10 ms here): a prepared sandbox has paid it already. */
 void cgroup_enter(const struct cgroup *cg, pid_t pid);
 
 /* Peak memory and CPU time used; -1 when unknown. */

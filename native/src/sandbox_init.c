@@ -2,6 +2,7 @@
 #include "sandbox_init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static int supervise(pid_t command, const sigset_t *wanted)
 	}
 }
 
-void sandbox_init(const struct sandbox_spec *spec, int sync_fd, int status_fd)
+void sandbox_init(int spec_fd, const char *spec_source, int status_fd)
 {
 	/* Blocked from the start, so they queue for sigwaitinfo: pid 1 drops signals it has no
 	 * handler for, and an abort during setup must still reach the command. */
@@ -102,10 +103,20 @@ void sandbox_init(const struct sandbox_spec *spec, int sync_fd, int status_fd)
 	sigprocmask(SIG_BLOCK, &wanted, NULL);
 	/* If the launcher dies (Node was killed), so does pid 1, and with it the whole namespace. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	char go;
-	if (read(sync_fd, &go, 1) != 1)
-		_exit(LAUNCHER_ERROR_EXIT); /* launcher gone before we started */
-	close(sync_fd);
+	char *text = spec_read_fd(spec_fd);
+	close(spec_fd);
+	if (!*text)
+		_exit(0); /* not needed after all, or the launcher is gone */
+	struct sandbox_spec parsed;
+	spec_parse(text, spec_source, &parsed);
+	if (!parsed.resolv_conf) {
+		/* Read before the pivot, from the host: /etc/resolv.conf may be a symlink on the host. */
+		int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+		parsed.resolv_conf = fd < 0 ? "" : spec_read_fd(fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	const struct sandbox_spec *spec = &parsed;
 
 	rootfs_setup(spec);
 	if (sethostname(spec->hostname, strlen(spec->hostname)) < 0)

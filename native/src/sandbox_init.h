@@ -5,8 +5,9 @@
 
 #include "sandbox_spec.h"
 
-/* Runs in the new namespaces. Waits for one byte on sync_fd (the launcher has moved it into its
- * cgroups) and writes the command's wait status (an int) to status_fd before exiting. */
-__attribute__((noreturn)) void sandbox_init(const struct sandbox_spec *spec, int sync_fd, int status_fd);
+/* Runs in the new namespaces. Reads the spec's JSON from spec_fd until EOF (the launcher sends it once
+ * the sandbox is in its cgroups; nothing at all means the prepared sandbox is not needed) and writes
+ * the command's wait status (an int) to status_fd before exiting. */
+__attribute__((noreturn)) void sandbox_init(int spec_fd, const char *spec_source, int status_fd);
 
 #endif

@@ -2,6 +2,7 @@
 #include "sandbox_spec.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,26 +13,34 @@
 
 static const char *spec_path;
 
-static char *read_file(const char *path)
+char *spec_read_fd(int fd)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		die_sys("open", path);
-	char *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	do {
-		if (cap - len < 4096)
-			buf = realloc(buf, cap = cap * 2 + 8192);
-		if (!buf)
-			abort();
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-	} while (n > 0);
-	if (ferror(f))
-		die_sys("read", path);
-	fclose(f);
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while (buf && (n = read(fd, buf + len, cap - len - 1)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	if (!buf)
+		abort();
 	buf[len] = 0;
 	return buf;
+}
+
+char *spec_read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_sys("open", path);
+	char *text = spec_read_fd(fd);
+	close(fd);
+	return text;
 }
 
 __attribute__((noreturn)) static void bad(const char *field, const char *expected)
@@ -145,13 +154,13 @@ static void load_mounts(const struct json *v, struct sandbox_spec *s)
 	}
 }
 
-void spec_load(const char *path, struct sandbox_spec *s)
+void spec_parse(const char *text, const char *source, struct sandbox_spec *s)
 {
-	spec_path = path;
+	spec_path = source;
 	char err[256];
-	struct json *doc = json_parse(read_file(path), err, sizeof err);
+	struct json *doc = json_parse(strdup(text), err, sizeof err);
 	if (!doc)
-		die("spec %s: %s", path, err);
+		die("spec %s: %s", source, err);
 	if (doc->type != JSON_OBJECT)
 		bad("the document", "an object");
 	memset(s, 0, sizeof *s);

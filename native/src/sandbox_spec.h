@@ -34,7 +34,13 @@ struct sandbox_spec {
 	long long pids_limit;   /* 0: none */
 };
 
-/* Loads the spec from path; dies naming the file and the bad field. */
-void spec_load(const char *path, struct sandbox_spec *spec);
+/* Parses the spec's JSON text; dies naming `source` (the file, or "fd N") and the bad field. */
+void spec_parse(const char *text, const char *source, struct sandbox_spec *spec);
+
+/* Everything readable from fd until EOF, NUL-terminated (a read error ends it early). */
+char *spec_read_fd(int fd);
+
+/* A whole file, NUL-terminated; dies if it cannot be opened. */
+char *spec_read_file(const char *path);
 
 #endif

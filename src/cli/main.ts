@@ -2,7 +2,7 @@
 // `node --build-snapshot main.cjs` it only registers the command as the snapshot's main function:
 // `node --snapshot-blob main.blob -- ARGS` then starts with every module already evaluated, which
 // saves about 40 ms of the 100 ms a cached rebuild takes (bin/tsbuild picks the way).
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import { startupSnapshot } from "node:v8";
 import { setPackageRoot } from "../../native/paths.js";
 import { runCli } from "./program.js";
@@ -11,7 +11,7 @@ if (startupSnapshot.isBuildingSnapshot()) {
   startupSnapshot.setDeserializeMainFunction(() => {
     // Module locations inside a snapshot are those of the build; the blob's own path is the truth.
     const blob = snapshotBlobPath();
-    if (blob !== undefined) setPackageRoot(dirname(dirname(dirname(blob))));
+    if (blob !== undefined) setPackageRoot(dirname(dirname(dirname(resolve(blob)))));
     // A snapshot's argv has no script: the arguments start at argv[1].
     void runCli(process.argv.slice(1));
   });

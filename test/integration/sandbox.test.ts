@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
   lstatSync,
@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   runSandbox,
+  SandboxPool,
   sandboxBin,
   type SandboxResult,
   type SandboxSpec,
@@ -328,6 +329,102 @@ describe("runSandbox", () => {
     expect(await eventually(() => processesWith(marker).length === 0)).toBe(true);
   });
 });
+
+/** Launchers this test process started that wait for a spec (their sandbox inits share the cmdline). */
+function preparedLaunchers(): string[] {
+  return processesWith(`${sandboxBin()} --spec-fd`).filter((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p.split(":")[0]}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function tsbuildCgroups(): string[] {
+  return readdirSync("/sys/fs/cgroup/memory/tsbuild").filter((d) => /^[0-9a-f]{12}$/.test(d));
+}
+
+describe("SandboxPool", () => {
+  const spec = (script: string, extra: Partial<SandboxSpec> = {}): SandboxSpec => ({
+    root: freshRoot(),
+    args: ["/bin/sh", "-c", script],
+    env: ["PATH=/bin"],
+    cwd: "/",
+    cgroup: {},
+    ...extra,
+  });
+
+  it("runs each spec on a launcher prepared during the previous run, and close() ends the spare", async () => {
+    const pool = new SandboxPool();
+    const outputs: string[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        let out = "";
+        const r = await pool.run(spec(`echo run-${i}; echo $$ > /pid`), {
+          onOutput: (_, c) => (out += c.toString()),
+        });
+        expect(r.exitCode).toBe(0);
+        expect(r.memoryPeakBytes).toBeGreaterThan(0);
+        outputs.push(out.trim());
+        // The next run's launcher is already waiting, its sandbox made and in its cgroups.
+        expect(await eventually(() => preparedLaunchers().length === 1)).toBe(true);
+      }
+      expect(outputs).toEqual(["run-0", "run-1", "run-2"]);
+    } finally {
+      await pool.close();
+    }
+    expect(await eventually(() => preparedLaunchers().length === 0)).toBe(true);
+    expect(await eventually(() => tsbuildCgroups().length === 0)).toBe(true);
+  });
+
+  it("keeps network modes apart and applies a prepared launcher's limits from the spec", async () => {
+    const pool = new SandboxPool();
+    try {
+      await pool.run(spec("true"));
+      const none = await runCollect(pool, spec("ls /sys/class/net", { network: "none" }));
+      expect(none.out.trim()).toBe("lo");
+      const host = await runCollect(pool, spec("ls /sys/class/net | grep -vc '^lo$' || true"));
+      expect(Number(host.out.trim())).toBeGreaterThan(0);
+      const hog = await pool.run(
+        spec("dd if=/dev/zero of=/dev/null bs=256M count=1", { cgroup: { memoryLimit: 32 << 20 } }),
+      );
+      expect(hog).toMatchObject({ exitCode: 137, signal: "SIGKILL" });
+    } finally {
+      await pool.close();
+    }
+    expect(await eventually(() => preparedLaunchers().length === 0)).toBe(true);
+  });
+
+  it("a prepared launcher refuses a spec that does not match how it was prepared", () => {
+    const r = spawnSyncLauncher(["--spec-fd", "3", "--network-none"], JSON.stringify(spec("true")));
+    expect(r.status).toBe(125);
+    expect(r.stderr).toMatch(/network and cgroup must be as prepared/);
+    const unused = spawnSyncLauncher(["--spec-fd", "3", "--cgroup"], "");
+    expect(unused.status).toBe(0);
+    expect(tsbuildCgroups()).toEqual([]);
+  });
+});
+
+async function runCollect(
+  pool: SandboxPool,
+  s: SandboxSpec,
+): Promise<{ result: SandboxResult; out: string }> {
+  let out = "";
+  const result = await pool.run(s, { onOutput: (_, c) => (out += c.toString()) });
+  return { result, out };
+}
+
+/** Runs the launcher with `input` on fd 3 (then EOF). */
+function spawnSyncLauncher(args: string[], input: string): { status: number | null; stderr: string } {
+  const file = join(root, `spec-input-${++counter}`);
+  writeFileSync(file, input);
+  const r = spawnSync("/bin/sh", ["-c", `exec ${sandboxBin()} ${args.join(" ")} 3<${file}`], {
+    encoding: "utf8",
+  });
+  return { status: r.status, stderr: r.stderr };
+}
 
 describe("tsbuild-unshare", () => {
   it("runs a command whose mounts never reach the host", () => {
