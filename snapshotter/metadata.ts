@@ -1,14 +1,33 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
-import { writeFileAtomic } from "../src/util/atomic.js";
+import { fsyncDir } from "../src/util/atomic.js";
 import type { SnapshotKind } from "./types.js";
 
-// All snapshot metadata lives in one small JSON file, rewritten atomically under the store lock.
-// A process killed at any point leaves either the old or the new file; id dirs that the file does
-// not name (created just before a crash, or whose removal was cut short) are garbage.
+// One small JSON file per snapshot, records/<key>.json, so that a step's prepare and commit touch
+// only their own records: a single file for all snapshots was parsed and rewritten whole, three
+// times a step, and grew with the store. Committed records are written durably (fsync, rename,
+// fsync dir). Active records and views are not: after a power cut one may be missing or torn, and
+// it only ever named a throwaway tree, which open() then collects. The id dirs a record does not
+// name (made just before a crash, or whose removal was cut short) are garbage too.
 
-export const METADATA_FILE = "metadata.json";
+export const RECORDS_DIR = "records";
+/** The store format before per-snapshot records: migrated on open. */
+const LEGACY_METADATA_FILE = "metadata.json";
 
 export interface SnapshotRecord {
   id: string;
@@ -19,54 +38,173 @@ export interface SnapshotRecord {
   updated: string;
 }
 
-export interface SnapshotDb {
-  version: 1;
-  /** Ids are never reused, so a dir whose removal was interrupted cannot be mistaken for a new one. */
-  nextId: number;
-  /** By key (active, view) or name (committed): one namespace for all kinds. */
-  snapshots: Record<string, SnapshotRecord>;
+interface RecordFile extends SnapshotRecord {
+  key: string;
 }
 
-export function loadDb(root: string): SnapshotDb {
-  const path = join(root, METADATA_FILE);
+function recordPath(root: string, key: string): string {
+  // Keys hold "/" and ":" (active/…, chain:sha256:…); the encoding is reversible and file-safe.
+  return join(root, RECORDS_DIR, `${encodeURIComponent(key)}.json`);
+}
+
+function parseRecord(text: string, path: string): RecordFile {
+  const r = JSON.parse(text) as RecordFile;
+  if (typeof r.key !== "string" || typeof r.id !== "string" || typeof r.kind !== "string") {
+    throw new Error(`${path}: not a snapshot record`);
+  }
+  return r;
+}
+
+/** The record of `key`, or undefined. */
+export function readRecord(root: string, key: string): SnapshotRecord | undefined {
+  const path = recordPath(root, key);
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { version: 1, nextId: 1, snapshots: {} };
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
   try {
-    const db = JSON.parse(text) as SnapshotDb;
-    if (db.version !== 1 || typeof db.snapshots !== "object") throw new Error("unknown format");
-    return db;
+    const { key: _key, ...record } = parseRecord(text, path);
+    return record;
   } catch (err) {
     throw new TsbuildError(`snapshot metadata ${path} is corrupt: ${(err as Error).message}`);
   }
 }
 
-export function saveDb(root: string, db: SnapshotDb): void {
-  writeFileAtomic(join(root, METADATA_FILE), `${JSON.stringify(db)}\n`);
+/**
+ * Writes the record of `key`. `exclusive`: fail with "already exists" if there is one (the file
+ * appears complete or not at all: it is linked into place). Committed records are made durable.
+ */
+export function writeRecord(root: string, key: string, record: SnapshotRecord, exclusive: boolean): void {
+  const dir = join(root, RECORDS_DIR);
+  const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  const durable = record.kind === "committed";
+  const fd = openSync(tmp, "wx", 0o644);
+  try {
+    const buf = Buffer.from(`${JSON.stringify({ key, ...record })}\n`);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+    if (durable) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (exclusive) {
+    try {
+      linkSync(tmp, recordPath(root, key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST")
+        throw new TsbuildError(`snapshot ${key}: already exists`);
+      throw err;
+    } finally {
+      unlinkSync(tmp);
+    }
+  } else {
+    renameSync(tmp, recordPath(root, key));
+  }
+  if (durable) fsyncDir(dir);
 }
 
-/** Picks the next id whose dir does not exist yet (one may be left over from a crash). */
-export function allocateId(root: string, db: SnapshotDb): string {
-  while (existsSync(join(root, String(db.nextId)))) db.nextId++;
-  return String(db.nextId++);
+export function removeRecord(root: string, key: string): void {
+  try {
+    unlinkSync(recordPath(root, key));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
 }
+
+/** Every record by key. A torn file (an active record cut by a power loss) is skipped. */
+export function listRecords(root: string): Map<string, SnapshotRecord> {
+  const out = new Map<string, SnapshotRecord>();
+  const dir = join(root, RECORDS_DIR);
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(".json")) continue;
+    try {
+      const { key, ...record } = parseRecord(readFileSync(join(dir, name), "utf8"), name);
+      out.set(key, record);
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+/** A new id dir (fs/ and work/ inside) under a random name: ids are never reused. */
+export function createIdDir(root: string): string {
+  for (;;) {
+    const id = randomBytes(6).toString("hex");
+    try {
+      mkdirSync(join(root, id), { mode: 0o755 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw err;
+    }
+    mkdirSync(join(root, id, "fs"), { mode: 0o755 });
+    mkdirSync(join(root, id, "work"), { mode: 0o700 });
+    return id;
+  }
+}
+
+/** Id dirs: random hex now, decimal in stores made before per-snapshot records. */
+const ID_DIR = /^(?:[0-9a-f]{12}|\d+)$/;
 
 /**
- * Removes what a killed process may have left: temp files of an unfinished atomic write and id
- * dirs without a record. Call with the store lock held, so no live writer's files are touched.
+ * Makes `root` ready and removes what a killed process may have left: temp files of unfinished
+ * writes, torn records, an active record whose snapshot was committed (the commit's last step, the
+ * unlink, was cut), and id dirs that no record names. Call with the snapshots lock held.
+ * Returns the names removed.
  */
-export function collectGarbage(root: string, db: SnapshotDb): string[] {
-  const used = new Set(Object.values(db.snapshots).map((r) => r.id));
+export function recoverStore(root: string): string[] {
+  mkdirSync(join(root, RECORDS_DIR), { recursive: true });
+  migrateLegacyMetadata(root);
   const removed: string[] = [];
+  const recordsDir = join(root, RECORDS_DIR);
+  for (const name of readdirSync(recordsDir)) {
+    if (name.startsWith(".tmp-")) {
+      rmSync(join(recordsDir, name), { force: true });
+      removed.push(`${RECORDS_DIR}/${name}`);
+    }
+  }
+  const records = listRecords(root);
+  const committedIds = new Set([...records.values()].filter((r) => r.kind === "committed").map((r) => r.id));
+  for (const [key, r] of records) {
+    if (r.kind !== "committed" && committedIds.has(r.id)) {
+      removeRecord(root, key);
+      records.delete(key);
+      removed.push(key);
+    }
+  }
+  for (const name of readdirSync(recordsDir)) {
+    if (!name.endsWith(".json")) continue;
+    const key = decodeURIComponent(name.slice(0, -".json".length));
+    if (!records.has(key)) {
+      rmSync(join(recordsDir, name), { force: true });
+      removed.push(`${RECORDS_DIR}/${name}`);
+    }
+  }
+  const used = new Set([...records.values()].map((r) => r.id));
   for (const name of readdirSync(root)) {
-    if (name.startsWith(".tmp-") || (/^\d+$/.test(name) && !used.has(name))) {
+    if (name.startsWith(".tmp-") || (ID_DIR.test(name) && !used.has(name))) {
       rmSync(join(root, name), { recursive: true, force: true });
       removed.push(name);
     }
   }
   return removed;
+}
+
+/** Turns a legacy metadata.json (all snapshots in one file) into records, then removes it. */
+function migrateLegacyMetadata(root: string): void {
+  const legacy = join(root, LEGACY_METADATA_FILE);
+  if (!existsSync(legacy)) return;
+  let db: { snapshots?: Record<string, SnapshotRecord> };
+  try {
+    db = JSON.parse(readFileSync(legacy, "utf8"));
+  } catch (err) {
+    throw new TsbuildError(`snapshot metadata ${legacy} is corrupt: ${(err as Error).message}`);
+  }
+  for (const [key, r] of Object.entries(db.snapshots ?? {})) {
+    writeRecord(root, key, { ...r, kind: r.kind }, false);
+  }
+  fsyncDir(join(root, RECORDS_DIR));
+  unlinkSync(legacy);
 }

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { withStoreLock } from "../src/store/lock.js";
 import {
-  allocateId,
-  collectGarbage,
-  loadDb,
-  type SnapshotDb,
+  createIdDir,
+  listRecords,
+  readRecord,
+  recoverStore,
+  removeRecord,
   type SnapshotRecord,
-  saveDb,
+  writeRecord,
 } from "./metadata.js";
 import type { Mount, SnapshotInfo, Snapshotter, Usage } from "./types.js";
 
@@ -27,47 +28,57 @@ function escapeLowerdir(dir: string): string {
  */
 export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
   mkdirSync(root, { recursive: true });
-  await withStoreLock(root, LOCK, () => collectGarbage(root, loadDb(root)));
+  await withStoreLock(root, LOCK, () => recoverStore(root));
   return new OverlaySnapshotter(root);
 }
 
 /**
  * containerd's overlay snapshotter, in files: `root/<id>/fs` holds a snapshot's own tree (the
  * overlay upper while active, a lower once committed), `root/<id>/work` the overlay workdir, and
- * `root/metadata.json` the state of all snapshots. Mutations hold a file lock, so several
- * processes may share one root; reads take the atomically written file as it is.
+ * `root/records/<key>.json` each snapshot's state (metadata.ts). Mutations hold a file lock, so
+ * several processes may share one root; reads take the atomically written records as they are.
  */
 export class OverlaySnapshotter implements Snapshotter {
+  /** Committed records never change until removed: chain walks read them once per process. */
+  private readonly committed = new Map<string, SnapshotRecord>();
+
   constructor(readonly root: string) {}
 
   private fsDir(r: SnapshotRecord): string {
     return join(this.root, r.id, "fs");
   }
 
-  private get(db: SnapshotDb, key: string): SnapshotRecord {
-    const r = db.snapshots[key];
+  private find(key: string): SnapshotRecord | undefined {
+    const known = this.committed.get(key);
+    if (known) return known;
+    const r = readRecord(this.root, key);
+    if (r?.kind === "committed") this.committed.set(key, r);
+    return r;
+  }
+
+  private get(key: string): SnapshotRecord {
+    const r = this.find(key);
     if (!r) throw new TsbuildError(`snapshot ${key}: not found`);
     return r;
   }
 
-  private mutate<T>(fn: (db: SnapshotDb) => T): Promise<T> {
-    return withStoreLock(this.root, LOCK, () => {
-      const db = loadDb(this.root);
-      const out = fn(db);
-      saveDb(this.root, db);
-      return out;
-    });
+  private locked<T>(fn: () => T): Promise<T> {
+    return withStoreLock(this.root, LOCK, fn);
   }
 
   /** Committed fs dirs from `name` down to the base, nearest first. */
-  private chain(db: SnapshotDb, name: string | undefined): string[] {
+  private chain(name: string | undefined): string[] {
     const dirs: string[] = [];
-    for (let n = name; n !== undefined; n = db.snapshots[n]?.parent) dirs.push(this.fsDir(this.get(db, n)));
+    for (let n = name; n !== undefined;) {
+      const r = this.get(n);
+      dirs.push(this.fsDir(r));
+      n = r.parent;
+    }
     return dirs;
   }
 
-  private mountsOf(db: SnapshotDb, key: string, r: SnapshotRecord): Mount[] {
-    const lowers = this.chain(db, r.parent);
+  private mountsOf(key: string, r: SnapshotRecord): Mount[] {
+    const lowers = this.chain(r.parent);
     if (r.kind === "committed") {
       throw new TsbuildError(`snapshot ${key}: committed snapshots have no mounts; make a view of it`);
     }
@@ -90,23 +101,26 @@ export class OverlaySnapshotter implements Snapshotter {
     parent: string | undefined,
     labels: Record<string, string>,
   ): Promise<Mount[]> {
-    return this.mutate((db) => {
-      if (db.snapshots[key]) throw new TsbuildError(`snapshot ${key}: already exists`);
+    return this.locked(() => {
+      if (this.find(key)) throw new TsbuildError(`snapshot ${key}: already exists`);
       if (parent !== undefined) {
-        const p = db.snapshots[parent];
+        const p = this.find(parent);
         if (!p) throw new TsbuildError(`snapshot ${key}: parent ${parent} not found`);
         if (p.kind !== "committed") {
           throw new TsbuildError(`snapshot ${key}: parent ${parent} is ${p.kind}, not committed`);
         }
       }
-      const id = allocateId(this.root, db);
-      mkdirSync(join(this.root, id, "fs"), { recursive: true, mode: 0o755 });
-      mkdirSync(join(this.root, id, "work"), { mode: 0o700 });
+      const id = createIdDir(this.root);
       const now = new Date().toISOString();
       const r: SnapshotRecord = { id, kind, labels: { ...labels }, created: now, updated: now };
       if (parent !== undefined) r.parent = parent;
-      db.snapshots[key] = r;
-      return this.mountsOf(db, key, r);
+      try {
+        writeRecord(this.root, key, r, true);
+      } catch (err) {
+        rmSync(join(this.root, id), { recursive: true, force: true });
+        throw err;
+      }
+      return this.mountsOf(key, r);
     });
   }
 
@@ -119,37 +133,43 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async mounts(key: string): Promise<Mount[]> {
-    const db = loadDb(this.root);
-    return this.mountsOf(db, key, this.get(db, key));
+    return this.mountsOf(key, this.get(key));
   }
 
   /** The caller must have unmounted the active snapshot: its workdir is emptied here. */
   async commit(name: string, key: string, labels: Record<string, string> = {}): Promise<void> {
-    await this.mutate((db) => {
-      const r = this.get(db, key);
+    await this.locked(() => {
+      const r = this.get(key);
       if (r.kind !== "active")
         throw new TsbuildError(`snapshot ${key}: is ${r.kind}; only active snapshots can be committed`);
-      if (db.snapshots[name]) throw new TsbuildError(`snapshot ${name}: already exists`);
+      if (this.find(name)) throw new TsbuildError(`snapshot ${name}: already exists`);
       // From now on fs is only ever handed out as a lowerdir; overlay's scratch state goes.
       const work = join(this.root, r.id, "work");
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work, { mode: 0o700 });
-      delete db.snapshots[key];
-      db.snapshots[name] = {
+      const committed: SnapshotRecord = {
         ...r,
         kind: "committed",
         labels: { ...r.labels, ...labels },
         updated: new Date().toISOString(),
       };
+      // Durable first, then the active record goes: a crash in between leaves both, and open()
+      // drops the active one (same id).
+      writeRecord(this.root, name, committed, true);
+      removeRecord(this.root, key);
+      this.committed.set(name, committed);
     });
   }
 
   async remove(key: string): Promise<void> {
-    const id = await this.mutate((db) => {
-      const r = this.get(db, key);
-      const child = Object.entries(db.snapshots).find(([, c]) => c.parent === key);
-      if (child) throw new TsbuildError(`snapshot ${key}: cannot remove, ${child[0]} is based on it`);
-      delete db.snapshots[key];
+    const id = await this.locked(() => {
+      const r = this.get(key);
+      if (r.kind === "committed") {
+        const child = [...listRecords(this.root)].find(([, c]) => c.parent === key);
+        if (child) throw new TsbuildError(`snapshot ${key}: cannot remove, ${child[0]} is based on it`);
+      }
+      removeRecord(this.root, key);
+      this.committed.delete(key);
       return r.id;
     });
     // Outside the lock: a big tree takes a while, and an interrupted removal is collected at open.
@@ -170,26 +190,31 @@ export class OverlaySnapshotter implements Snapshotter {
   }
 
   async stat(key: string): Promise<SnapshotInfo> {
-    return this.info(key, this.get(loadDb(this.root), key));
+    // Read from disk, not the cache: another process may have removed it.
+    const r = readRecord(this.root, key);
+    if (!r) {
+      this.committed.delete(key);
+      throw new TsbuildError(`snapshot ${key}: not found`);
+    }
+    return this.info(key, r);
   }
 
   async walk(fn: (info: SnapshotInfo) => void | Promise<void>): Promise<void> {
-    const db = loadDb(this.root);
-    for (const name of Object.keys(db.snapshots).sort()) await fn(this.info(name, db.snapshots[name]!));
+    const records = listRecords(this.root);
+    for (const name of [...records.keys()].sort()) await fn(this.info(name, records.get(name)!));
   }
 
   async usage(key: string): Promise<Usage> {
-    return diskUsage(this.fsDir(this.get(loadDb(this.root), key)));
+    return diskUsage(this.fsDir(this.get(key)));
   }
 
   async upperDir(key: string): Promise<string> {
-    return this.fsDir(this.get(loadDb(this.root), key));
+    return this.fsDir(this.get(key));
   }
 
   async lowerDirs(key: string): Promise<string[]> {
-    const db = loadDb(this.root);
-    const r = this.get(db, key);
-    return this.chain(db, r.kind === "committed" ? key : r.parent);
+    const r = this.get(key);
+    return this.chain(r.kind === "committed" ? key : r.parent);
   }
 }
 

@@ -58,8 +58,10 @@ interface Holder {
   startTime?: string;
 }
 
+let owner: string | undefined;
+/** This process's pid and start time (read once: it cannot change, and every lock needs it). */
 function ownerLine(): string {
-  return `${process.pid} ${processStartTime(process.pid) ?? ""}\n`;
+  return (owner ??= `${process.pid} ${processStartTime(process.pid) ?? ""}\n`);
 }
 
 function readHolder(path: string): Holder | undefined {

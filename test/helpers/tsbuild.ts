@@ -1,6 +1,6 @@
 // Runs the real CLI (bin/tsbuild → dist/) as a user would, against a store root of the test's own.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -53,4 +53,20 @@ export function stepOutcomes(stderr: string): { name: string; outcome: "CACHED" 
       out.push({ name: names.get(end[1]!) ?? end[1]!, outcome: end[2] as "CACHED" | "DONE" | "ERROR" });
   }
   return out;
+}
+
+/** The store's snapshots by key, with their kind, read from snapshots/records/<key>.json. */
+export function snapshotKinds(root: string): Map<string, string> {
+  const dir = join(root, "snapshots", "records");
+  const out = new Map<string, string>();
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+    const r = JSON.parse(readFileSync(join(dir, name), "utf8")) as { key: string; kind: string };
+    out.set(r.key, r.kind);
+  }
+  return out;
+}
+
+/** Snapshots left active or as views: a finished build, failed or not, leaves none. */
+export function unfinishedSnapshots(root: string): string[] {
+  return [...snapshotKinds(root)].filter(([, kind]) => kind !== "committed").map(([key]) => key);
 }

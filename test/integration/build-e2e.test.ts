@@ -6,7 +6,14 @@ import { join } from "node:path";
 import { createGunzip } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { extract } from "tar-stream";
-import { REPO, leftoverMounts, stepOutcomes, tempDir, tsbuild } from "../helpers/tsbuild.js";
+import {
+  REPO,
+  leftoverMounts,
+  stepOutcomes,
+  tempDir,
+  tsbuild,
+  unfinishedSnapshots,
+} from "../helpers/tsbuild.js";
 
 const BUSYBOX = ["--build-context", "busybox-bin=/bin"];
 
@@ -61,14 +68,6 @@ async function layerEntries(blob: string): Promise<string[]> {
   gunzip.end(readFileSync(blob));
   await done;
   return names;
-}
-
-/** Snapshots left active or as views: a failed build must remove every one it made. */
-function unfinishedSnapshots(root: string): string[] {
-  const meta = JSON.parse(readFileSync(join(root, "snapshots/metadata.json"), "utf8"));
-  return Object.entries(meta.snapshots as Record<string, { kind: string }>)
-    .filter(([, v]) => v.kind !== "committed")
-    .map(([k]) => k);
 }
 
 describe("multi-stage build end to end", () => {

@@ -1,6 +1,5 @@
 // Shared by the cache, prune and solver tests: a busybox base stage and readers for build results.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { stepOutcomes } from "../../helpers/tsbuild.js";
 import type { StepMetrics } from "../../../builder/metrics.js";
 
@@ -48,10 +47,4 @@ export function readMetrics(path: string): MetricsDoc {
   return JSON.parse(readFileSync(path, "utf8")) as MetricsDoc;
 }
 
-/** Snapshots not committed (active or views): a finished build, failed or not, leaves none. */
-export function unfinishedSnapshots(root: string): string[] {
-  const meta = JSON.parse(readFileSync(join(root, "snapshots/metadata.json"), "utf8"));
-  return Object.entries(meta.snapshots as Record<string, { kind: string }>)
-    .filter(([, v]) => v.kind !== "committed")
-    .map(([k]) => k);
-}
+export { unfinishedSnapshots } from "../../helpers/tsbuild.js";

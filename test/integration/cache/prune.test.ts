@@ -1,17 +1,16 @@
 // `tsbuild prune` on a real store: what tagged images use survives and still exports and verifies;
 // unreferenced records, snapshots and blobs go; a running build blocks it; a rebuild still works.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
-import { TSBUILD, tempDir, tsbuild } from "../../helpers/tsbuild.js";
+import { snapshotKinds, TSBUILD, tempDir, tsbuild } from "../../helpers/tsbuild.js";
 import { BASE_STAGE, BUSYBOX, rebuilt } from "./helpers.js";
 
 const records = (root: string) => readdirSync(join(root, "cache")).filter((n) => n.endsWith(".json"));
 const blobs = (root: string) => readdirSync(join(root, "blobs/sha256")).sort();
-const snapshots = (root: string) =>
-  Object.keys(JSON.parse(readFileSync(join(root, "snapshots/metadata.json"), "utf8")).snapshots).sort();
+const snapshots = (root: string) => [...snapshotKinds(root).keys()].sort();
 
 describe("prune", () => {
   const store = tempDir("prune-store");
