@@ -189,13 +189,17 @@ export interface SandboxRunner {
  * Runs each sandbox on a launcher started ahead of time: every run starts the next one of its kind,
  * which makes its namespaces and cgroups while the current command, its diff and its commit go on.
  * Entering a cgroup v1 costs an RCU grace period (7–15 ms on this machine, most of a trivial RUN's
- * sandbox time); a prepared launcher has paid it by the time the next RUN needs it. One launcher is
- * kept per kind; close() ends them, and they die with this process in any case (PDEATHSIG). RUNs with
- * bind mounts get a launcher of their own, started when their mounts exist.
+ * sandbox time); a prepared launcher has paid it by the time the next RUN needs it. close() ends
+ * the prepared ones, and they die with this process in any case (PDEATHSIG). RUNs with bind mounts
+ * get a launcher of their own, started when their mounts exist.
  */
 export class SandboxPool implements SandboxRunner {
-  private readonly ready = new Map<string, Launcher>();
+  /** Prepared launchers by kind, oldest first. */
+  private readonly ready = new Map<string, Launcher[]>();
   private closed = false;
+
+  /** depth: launchers kept prepared per kind (two measured no faster than one here). */
+  constructor(private readonly depth = 1) {}
 
   run(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
     const mode = modeOf(spec);
@@ -203,16 +207,17 @@ export class SandboxPool implements SandboxRunner {
     // mounted since (a stage's rootfs for RUN --mount=type=bind,from=) is not in it.
     if (spec.mounts?.some((m) => m.type === "bind")) return runSandbox(spec, opts);
     const key = modeKey(mode);
-    const launcher = this.ready.get(key) ?? new Launcher(mode);
-    this.ready.delete(key);
-    if (!this.closed) this.ready.set(key, new Launcher(mode));
+    const queue = this.ready.get(key) ?? [];
+    this.ready.set(key, queue);
+    const launcher = queue.shift() ?? new Launcher(mode);
+    while (!this.closed && queue.length < this.depth) queue.push(new Launcher(mode));
     return launcher.run(spec, opts);
   }
 
   /** Ends the launchers started for runs that never came. */
   async close(): Promise<void> {
     this.closed = true;
-    const idle = [...this.ready.values()];
+    const idle = [...this.ready.values()].flat();
     this.ready.clear();
     await Promise.all(idle.map((l) => l.discard()));
   }
