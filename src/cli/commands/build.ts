@@ -7,6 +7,7 @@ import type { Compression } from "../../oci/types.js";
 import { createReporter } from "../../progress/reporter.js";
 import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
+import { parseSize, pruneAfterBuild } from "./prune.js";
 import { type SecretSource, parseSecretFlag } from "../../../builder/ops/mounts/secrets.js";
 import {
   type CacheExportSpec,
@@ -54,6 +55,7 @@ interface BuildFlags {
   progress: "auto" | "plain" | "json";
   compression: string;
   jobs: string;
+  keepStorage?: string;
 }
 
 export function registerBuild(program: Command): void {
@@ -112,6 +114,10 @@ export function registerBuild(program: Command): void {
     .option("--progress <mode>", "progress output: auto, plain or json", "auto")
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
+    .option(
+      "--keep-storage <size>",
+      "after the build, prune the build cache down to SIZE as `prune --keep-storage` does (default: $TSBUILD_KEEP_STORAGE, else no prune)",
+    )
     .action(async (context: string, flags: BuildFlags) => {
       if (!["gzip", "zstd", "none"].includes(flags.compression)) {
         throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
@@ -120,6 +126,17 @@ export function registerBuild(program: Command): void {
       if (!Number.isInteger(jobs) || jobs < 1)
         throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
       const epoch = process.env.SOURCE_DATE_EPOCH;
+      const keepText = flags.keepStorage ?? process.env.TSBUILD_KEEP_STORAGE;
+      const keepStorage =
+        keepText === undefined || keepText === ""
+          ? undefined
+          : {
+              bytes: parseSize(
+                keepText,
+                flags.keepStorage !== undefined ? "--keep-storage" : "TSBUILD_KEEP_STORAGE",
+              ),
+              text: keepText,
+            };
       const opened = await openStore();
       const progress = createReporter(flags.progress, process.stderr);
       const interrupt = new AbortController();
@@ -150,6 +167,7 @@ export function registerBuild(program: Command): void {
           },
           { ...opened, progress, signal: interrupt.signal },
         );
+        if (keepStorage !== undefined) await pruneAfterBuild(opened, keepStorage, process.stderr);
       } finally {
         process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
         progress.close();

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { parseGoDuration } from "../../../builder/dockerfile/duration.js";
 import { UsageError } from "../../errors.js";
-import type { PrunePolicy } from "../../store/gc.js";
+import type { PrunePolicy, PruneReport, PruneTarget } from "../../store/gc.js";
 import { openStore } from "../open-store.js";
 import { formatSize } from "./images.js";
 
@@ -14,9 +14,9 @@ interface PruneFlags {
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /** "10GB", "512m", "1.5g", "4096": binary units, as docker's --keep-storage takes them. */
-export function parseSize(text: string): number {
+export function parseSize(text: string, what = "--keep-storage"): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`--keep-storage ${text}: expected a size such as 512MB or 10GB`);
+  if (!m) throw new UsageError(`${what} ${text}: expected a size such as 512MB or 10GB`);
   return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase()]!);
 }
 
@@ -56,12 +56,39 @@ export function registerPrune(program: Command): void {
       const { pruneStore } = await import("../../store/gc.js");
       const policy = policyOf(flags);
       const r = await pruneStore(await openStore(), policy);
-      const total = r.snapshots.bytes + r.blobs.bytes;
-      process.stdout.write(
-        `removed ${r.records.removed} cache records (${r.records.kept} kept), ` +
-          `${r.snapshots.removed} snapshots (${formatSize(r.snapshots.bytes)}), ` +
-          `${r.blobs.removed} blobs (${formatSize(r.blobs.bytes)})\n` +
-          `total reclaimed: ${formatSize(total)}\n`,
-      );
+      process.stdout.write(`${describeReport(r)}\ntotal reclaimed: ${formatSize(reclaimed(r))}\n`);
     });
+}
+
+function reclaimed(r: PruneReport): number {
+  return r.snapshots.bytes + r.blobs.bytes;
+}
+
+function describeReport(r: PruneReport): string {
+  return (
+    `removed ${r.records.removed} cache records (${r.records.kept} kept), ` +
+    `${r.snapshots.removed} snapshots (${formatSize(r.snapshots.bytes)}), ` +
+    `${r.blobs.removed} blobs (${formatSize(r.blobs.bytes)})`
+  );
+}
+
+/**
+ * The automatic limit after a build (`build --keep-storage`, or TSBUILD_KEEP_STORAGE): a prune with
+ * --keep-storage. Another build running on the store only postpones it (a warning, not a failure):
+ * the next build's prune catches up.
+ */
+export async function pruneAfterBuild(
+  target: PruneTarget,
+  keepStorage: { bytes: number; text: string },
+  log: NodeJS.WritableStream,
+) {
+  const { pruneStore } = await import("../../store/gc.js");
+  const { TsbuildError } = await import("../../errors.js");
+  try {
+    const r = await pruneStore(target, { keepStorage: keepStorage.bytes });
+    log.write(`prune (keep ${keepStorage.text}): ${describeReport(r)}\n`);
+  } catch (err) {
+    if (!(err instanceof TsbuildError)) throw err;
+    log.write(`warning: prune after the build skipped: ${err.message}\n`);
+  }
 }

@@ -108,6 +108,44 @@ describe("prune", () => {
     expect(tsbuild(["prune", "--all"], { root: store.path }).code).toBe(0);
   });
 
+  it("prunes after a build with --keep-storage or TSBUILD_KEEP_STORAGE", () => {
+    expect(build().code).toBe(0);
+    const before = records(store.path);
+    expect(before.length).toBeGreaterThan(0);
+    // A limit the store is under: the build prunes nothing.
+    const roomy = tsbuild(["build", "-t", "kept:1", ...BUSYBOX, "--progress", "plain", ctx], {
+      root: store.path,
+      env: { TSBUILD_KEEP_STORAGE: "10GB" },
+    });
+    expect(roomy.code, roomy.stderr).toBe(0);
+    expect(roomy.stderr).toMatch(/prune \(keep 10GB\): removed 0 cache records/);
+    // Every record stays (what neither a record nor a tag reaches, e.g. an older manifest, may go).
+    expect(records(store.path)).toEqual(before);
+    // The flag wins over the environment; 0 leaves only what the tagged image uses.
+    const tight = tsbuild(
+      ["build", "-t", "kept:1", ...BUSYBOX, "--progress", "plain", "--keep-storage", "0", ctx],
+      { root: store.path, env: { TSBUILD_KEEP_STORAGE: "10GB" } },
+    );
+    expect(tight.code, tight.stderr).toBe(0);
+    expect(tight.stderr).toMatch(/prune \(keep 0\): removed [1-9]\d* cache records/);
+    expect(records(store.path)).toEqual([]);
+    // It did what the prune command does: running that now finds nothing more to remove.
+    const left = snapshots(store.path);
+    expect(left.every((n) => n.startsWith("chain:"))).toBe(true);
+    const again = tsbuild(["prune", "--keep-storage", "0"], { root: store.path });
+    expect(again.stdout).toMatch(/^removed 0 cache records \(0 kept\), 0 snapshots .*, 0 blobs/);
+    expect(snapshots(store.path)).toEqual(left);
+    expect(tsbuild(["verify"], { root: store.path }).code).toBe(0);
+    // A bad size fails before anything is built.
+    const bad = tsbuild(["build", "-t", "kept:2", ...BUSYBOX, ctx], {
+      root: store.path,
+      env: { TSBUILD_KEEP_STORAGE: "lots" },
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/TSBUILD_KEEP_STORAGE lots: expected a size/);
+    expect(tsbuild(["images"], { root: store.path }).stdout).not.toContain("kept:2");
+  });
+
   it("rejects a bad size or filter with a usage error", () => {
     expect(tsbuild(["prune", "--keep-storage", "lots"], { root: store.path }).code).toBe(2);
     expect(tsbuild(["prune", "--filter", "label=x"], { root: store.path }).code).toBe(2);
