@@ -32,6 +32,8 @@ import { scratchState, stateFromImage, stateFromStage } from "./ops/source.js";
 import { StageSolver, neededStages } from "./solver.js";
 import { type StageState, cloneState } from "./state.js";
 import { SandboxPool } from "../native/sandbox.js";
+import { chainIds } from "../src/oci/digest.js";
+import { chainSnapshotName } from "../snapshotter/unpack.js";
 
 /** BuildKit's predefined platform ARGs (a declared `ARG TARGETARCH` gets its value from here). */
 const PLATFORM_ARGS: Record<string, string> = {
@@ -155,6 +157,8 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
         progress: deps.progress,
         signal: abort.signal,
       });
+      const { LazyRemoteSnapshotter } = await import("./cache/remote/lazy-snapshotter.js");
+      ctx.snapshotter = new LazyRemoteSnapshotter(deps.snapshotter, remoteCache, () => ctx);
     }
   }
   // One lookup (and at most one pull and unpack) per image name per build, however many stages use it;
@@ -267,6 +271,14 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     await sandboxes.close();
   }
 
+  // Remote hits leave their layers in the cache until something needs them: the image does. Its
+  // chain is unpacked too, which writes the target's hits as local records: the next build finds
+  // them without --cache-from (stages whose layers were never fetched run again then).
+  if (remoteCache) {
+    await remoteCache.ensureBlobs(ctx, final.layers);
+    for (const id of chainIds(final.config.rootfs.diff_ids))
+      await remoteCache.ensureSnapshot(ctx, chainSnapshotName(id));
+  }
   const config = structuredClone(final.config);
   config.created = final.lastCreated;
   const manifest = await writeImage(deps.store, { config, layers: final.layers });

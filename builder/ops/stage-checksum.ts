@@ -31,13 +31,25 @@ export async function stageSourceChecksum(
   if (!top) return state.identity;
   const memoKey = sha256(canonicalJson({ identity: state.identity, ...sel })).slice(7);
   const memoDir = ctx.root ? join(ctx.root, "cache", "stage-sums") : undefined;
-  if (memoDir) {
-    try {
-      return readFileSync(join(memoDir, memoKey), "utf8").trim();
-    } catch {
-      // Not computed yet.
-    }
+  const known = memoDir ? readMemo(join(memoDir, memoKey)) : undefined;
+  const sum = known ?? ctx.remoteCache?.stageSum(memoKey) ?? (await computeChecksum(ctx, top, sel));
+  ctx.remoteCache?.observeStageSum(memoKey, sum);
+  if (memoDir && known === undefined) {
+    mkdirSync(memoDir, { recursive: true });
+    writeFileAtomic(join(memoDir, memoKey), `${sum}\n`);
   }
+  return sum;
+}
+
+function readMemo(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return undefined; // not computed yet
+  }
+}
+
+async function computeChecksum(ctx: OpContext, top: string, sel: StageSelection): Promise<string> {
   const viewKey = `view/${randomBytes(8).toString("hex")}`;
   const mounts = await ctx.snapshotter.view(viewKey, top);
   let sum: string;
@@ -51,10 +63,6 @@ export async function stageSourceChecksum(
     );
   } finally {
     await ctx.snapshotter.remove(viewKey).catch(() => undefined);
-  }
-  if (memoDir) {
-    mkdirSync(memoDir, { recursive: true });
-    writeFileAtomic(join(memoDir, memoKey), `${sum}\n`);
   }
   return sum;
 }

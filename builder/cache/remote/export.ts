@@ -47,6 +47,7 @@ export function cacheConfig(
     created: string;
     durationMs: number;
   }>,
+  stageSums: Map<string, string> = new Map(),
 ): { config: RemoteCacheConfig; layers: Descriptor[] } {
   const links = new Map<string, ChainLink>();
   const layers = new Map<string, Descriptor>();
@@ -81,8 +82,9 @@ export function cacheConfig(
   }
   out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const sortedLinks = [...links.values()].sort((a, b) => (a.chain < b.chain ? -1 : 1));
+  const sums = Object.fromEntries([...stageSums].sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
-    config: { version: 1, records: out, links: sortedLinks },
+    config: { version: 1, records: out, links: sortedLinks, ...(stageSums.size ? { stageSums: sums } : {}) },
     layers: [...layers.values()].sort((a, b) => (a.digest < b.digest ? -1 : 1)),
   };
 }
@@ -92,7 +94,12 @@ function stripAnnotations(d: Descriptor): Descriptor {
 }
 
 export async function exportCache(spec: CacheExportSpec, input: ExportInput): Promise<ExportResult> {
-  const { config, layers } = cacheConfig(input.store, input.states, input.session.observed.values());
+  const { config, layers } = cacheConfig(
+    input.store,
+    input.states,
+    input.session.observed.values(),
+    input.session.stageSums,
+  );
   const configBytes = Buffer.from(canonicalJson(config));
   const written = await input.store.writeBlob(configBytes);
   const configDesc: Descriptor = {

@@ -30,6 +30,8 @@ export interface RemoteCacheConfig {
   version: 1;
   records: RemoteRecord[];
   links: ChainLink[];
+  /** COPY --from checksums by memo key (builder/ops/stage-checksum.ts): older caches have none. */
+  stageSums?: Record<string, string>;
 }
 
 /** An imported cache, indexed for lookups. */
@@ -37,6 +39,7 @@ export class CacheIndex {
   readonly records = new Map<Digest, RemoteRecord>();
   readonly links = new Map<string, ChainLink>();
   readonly layers = new Map<Digest, Descriptor>();
+  readonly stageSums = new Map<string, string>();
 
   constructor(config: RemoteCacheConfig, layers: Descriptor[]) {
     if (config.version !== 1 || !Array.isArray(config.records) || !Array.isArray(config.links))
@@ -44,6 +47,8 @@ export class CacheIndex {
     for (const l of layers) this.layers.set(l.digest, l);
     for (const l of config.links) this.links.set(l.chain, l);
     for (const r of config.records) this.records.set(r.key, r);
+    for (const [k, v] of Object.entries(config.stageSums ?? {}))
+      if (typeof v === "string") this.stageSums.set(k, v);
   }
 
   /** The layers (bottom first) that make `chain`; throws if the cache lacks a link or a blob. */

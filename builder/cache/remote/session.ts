@@ -18,18 +18,66 @@ interface ImportedCache {
 export interface RemoteCacheHooks {
   /** A step's result, hit or fresh: a candidate for export. */
   observe(record: CacheRecord): void;
-  /** A local miss: a remote record, made local (blobs fetched, snapshot unpacked), or undefined. */
+  /**
+   * A local miss: a remote record, or undefined. Its snapshot is made local (blobs fetched, layers
+   * unpacked) only when something needs it: `ensureSnapshot`, which the build's snapshotter calls.
+   */
   lookup(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined>;
+  /** A COPY --from checksum (stage-checksum.ts memo key → sum): exported with the records. */
+  observeStageSum(memoKey: string, sum: string): void;
+  /** A checksum an imported cache knows, so that a stage need not be fetched to compute it. */
+  stageSum(memoKey: string): string | undefined;
 }
 
 export class RemoteCacheSession implements RemoteCacheHooks {
   readonly observed = new Map<Digest, CacheRecord>();
+  readonly stageSums = new Map<string, string>();
   private readonly imports: ImportedCache[] = [];
   /** One download per blob per build, however many steps need it at once. */
   private readonly fetches = new Map<Digest, Promise<void>>();
+  /** Snapshots of remote hits that are not local yet, by name: how to make each. */
+  private readonly pending = new Map<string, (ctx: OpContext) => Promise<void>>();
+  private readonly making = new Map<string, Promise<void>>();
 
   observe(record: CacheRecord): void {
     this.observed.set(record.key, record);
+  }
+
+  observeStageSum(memoKey: string, sum: string): void {
+    this.stageSums.set(memoKey, sum);
+  }
+
+  stageSum(memoKey: string): string | undefined {
+    for (const imp of this.imports) {
+      const sum = imp.index.stageSums.get(memoKey);
+      if (sum !== undefined) return sum;
+    }
+    return undefined;
+  }
+
+  /** Makes a remote hit's snapshot local if it is one that is not yet (fetch and unpack, once). */
+  async ensureSnapshot(ctx: OpContext, name: string | undefined): Promise<void> {
+    if (name === undefined) return;
+    const make = this.pending.get(name);
+    if (!make) return;
+    let p = this.making.get(name);
+    if (!p) {
+      p = make(ctx).then(() => void this.pending.delete(name));
+      p.catch(() => this.making.delete(name));
+      this.making.set(name, p);
+    }
+    await p;
+  }
+
+  /** Fetches the blobs among `layers` that the store lacks, from the caches that list them. */
+  async ensureBlobs(ctx: OpContext, layers: Descriptor[]): Promise<void> {
+    await Promise.all(
+      layers.map((layer) => {
+        if (ctx.store.has(layer.digest)) return undefined;
+        const imp = this.imports.find((i) => i.index.layers.has(layer.digest));
+        return imp ? this.fetch(ctx, imp, layer) : undefined;
+      }),
+    );
   }
 
   /**
@@ -74,7 +122,7 @@ export class RemoteCacheSession implements RemoteCacheHooks {
       const rec = imp.index.records.get(key);
       if (!rec) continue;
       try {
-        return await this.materialize(ctx, imp, rec);
+        return this.deferMaterialize(imp, rec);
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         ctx.progress.emit({
@@ -88,31 +136,37 @@ export class RemoteCacheSession implements RemoteCacheHooks {
   }
 
   /**
-   * A remote hit becomes a local one: the blobs of the record's chain that the store lacks are fetched
-   * (only now, and only these), unpacked into `chain:` snapshots, and a local record is written.
+   * A remote hit, as a record the build can apply at once. Its snapshot is made local later, if at
+   * all (ensureSnapshot): the blobs of its chain that the store lacks are fetched then (only then, and
+   * only these), unpacked into `chain:` snapshots, and a local record is written. A stage whose
+   * result only feeds COPY --from checksums the cache knows is never fetched.
    */
-  private async materialize(ctx: OpContext, imp: ImportedCache, rec: RemoteRecord): Promise<CacheRecord> {
-    const chain = imp.index.chainLayers(rec.chain);
-    await Promise.all(chain.map(({ layer }) => this.fetch(ctx, imp, layer)));
-    ctx.signal.throwIfAborted();
-    if (chain.length > 0)
-      await unpackLayers(
-        ctx.snapshotter,
-        ctx.store,
-        chain.map((c) => c.layer),
-        chain.map((c) => c.diffId),
-      );
+  private deferMaterialize(imp: ImportedCache, rec: RemoteRecord): CacheRecord {
+    const chain = imp.index.chainLayers(rec.chain); // checks the cache can rebuild it, before we rely on it
     const layer = rec.layerDigest ? imp.index.layers.get(rec.layerDigest) : undefined;
-    const now = new Date().toISOString();
     const record: CacheRecord = {
       key: rec.key,
       snapshot: chainSnapshot(rec.chain),
       ...(layer && rec.diffId ? { layer, diffId: rec.diffId } : {}),
       created: rec.created,
       durationMs: rec.durationMs,
-      lastUsed: now,
+      lastUsed: new Date().toISOString(),
     };
-    ctx.cache.put(record);
+    if (record.snapshot === undefined) return record;
+    const previous = this.pending.get(record.snapshot);
+    this.pending.set(record.snapshot, async (ctx) => {
+      await previous?.(ctx);
+      if (await snapshotExists(ctx, record.snapshot!)) return;
+      await Promise.all(chain.map(({ layer: l }) => this.fetch(ctx, imp, l)));
+      ctx.signal.throwIfAborted();
+      await unpackLayers(
+        ctx.snapshotter,
+        ctx.store,
+        chain.map((c) => c.layer),
+        chain.map((c) => c.diffId),
+      );
+      ctx.cache.put(record);
+    });
     return record;
   }
 
@@ -126,5 +180,14 @@ export class RemoteCacheSession implements RemoteCacheHooks {
       this.fetches.set(layer.digest, p);
     }
     return p;
+  }
+}
+
+async function snapshotExists(ctx: OpContext, name: string): Promise<boolean> {
+  try {
+    await ctx.snapshotter.stat(name);
+    return true;
+  } catch {
+    return false;
   }
 }
