@@ -266,6 +266,8 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   } catch (err) {
     const error = (err as Error).message;
     if (opts.metricsFile) metrics.write(opts.metricsFile, Date.now(), { ok: false, error });
+    // The steps that did finish keep their records.
+    await ctx.cache.flush().catch(() => undefined);
     throw err;
   } finally {
     await sandboxes.close();
@@ -279,6 +281,7 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     for (const id of chainIds(final.config.rootfs.diff_ids))
       await remoteCache.ensureSnapshot(ctx, chainSnapshotName(id));
   }
+  await ctx.cache.flush();
   const config = structuredClone(final.config);
   config.created = final.lastCreated;
   const manifest = await writeImage(deps.store, { config, layers: final.layers });

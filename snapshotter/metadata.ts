@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
+import { processIsAlive, processStartTime } from "../src/store/process.js";
 import { fsyncDir } from "../src/util/atomic.js";
 import type { SnapshotKind } from "./types.js";
 
@@ -26,6 +27,8 @@ import type { SnapshotKind } from "./types.js";
 // name (made just before a crash, or whose removal was cut short) are garbage too.
 
 export const RECORDS_DIR = "records";
+/** One file per process that has the store open: what tells a clean store from one a crash left. */
+const OWNERS_DIR = "owners";
 /** The store format before per-snapshot records: migrated on open. */
 const LEGACY_METADATA_FILE = "metadata.json";
 
@@ -149,6 +152,45 @@ export function createIdDir(root: string): string {
 const ID_DIR = /^(?:[0-9a-f]{12}|\d+)$/;
 
 /**
+ * Whether recoverStore has work: a process that had the store open died without closing it (its
+ * owner file is left), or the store is new or in the old format. Reading every record at each open
+ * cost ~45 ms with 2,000 snapshots; this costs a directory listing.
+ */
+export function needsRecovery(root: string): boolean {
+  if (!existsSync(join(root, RECORDS_DIR)) || existsSync(join(root, LEGACY_METADATA_FILE))) return true;
+  return deadOwners(root).length > 0;
+}
+
+function deadOwners(root: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, OWNERS_DIR));
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    const [pid, start] = name.split("-");
+    return !processIsAlive(Number(pid), start || undefined);
+  });
+}
+
+const owned = new Set<string>();
+
+/**
+ * Marks `root` as open by this process until it exits (the file goes in an exit handler; a killed
+ * process leaves it, and the next open recovers). Once per root per process.
+ */
+export function registerOwner(root: string): void {
+  if (owned.has(root)) return;
+  const dir = join(root, OWNERS_DIR);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${process.pid}-${processStartTime(process.pid) ?? ""}`);
+  closeSync(openSync(file, "w"));
+  owned.add(root);
+  process.once("exit", () => rmSync(file, { force: true }));
+}
+
+/**
  * Makes `root` ready and removes what a killed process may have left: temp files of unfinished
  * writes, torn records, an active record whose snapshot was committed (the commit's last step, the
  * unlink, was cut), and id dirs that no record names. Call with the snapshots lock held.
@@ -189,6 +231,7 @@ export function recoverStore(root: string): string[] {
       removed.push(name);
     }
   }
+  for (const name of deadOwners(root)) rmSync(join(root, OWNERS_DIR, name), { force: true });
   return removed;
 }
 

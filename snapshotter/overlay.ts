@@ -1,12 +1,15 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { withStoreLock } from "../src/store/lock.js";
 import {
   createIdDir,
   listRecords,
+  needsRecovery,
   readRecord,
   recoverStore,
+  registerOwner,
   removeRecord,
   type SnapshotRecord,
   writeRecord,
@@ -28,7 +31,10 @@ function escapeLowerdir(dir: string): string {
  */
 export async function openOverlaySnapshotter(root: string): Promise<OverlaySnapshotter> {
   mkdirSync(root, { recursive: true });
-  await withStoreLock(root, LOCK, () => recoverStore(root));
+  await withStoreLock(root, LOCK, () => {
+    if (needsRecovery(root)) recoverStore(root);
+    registerOwner(root);
+  });
   return new OverlaySnapshotter(root);
 }
 
@@ -138,15 +144,11 @@ export class OverlaySnapshotter implements Snapshotter {
 
   /** The caller must have unmounted the active snapshot: its workdir is emptied here. */
   async commit(name: string, key: string, labels: Record<string, string> = {}): Promise<void> {
-    await this.locked(() => {
+    const id = await this.locked(() => {
       const r = this.get(key);
       if (r.kind !== "active")
         throw new TsbuildError(`snapshot ${key}: is ${r.kind}; only active snapshots can be committed`);
       if (this.find(name)) throw new TsbuildError(`snapshot ${name}: already exists`);
-      // From now on fs is only ever handed out as a lowerdir; overlay's scratch state goes.
-      const work = join(this.root, r.id, "work");
-      rmSync(work, { recursive: true, force: true });
-      mkdirSync(work, { mode: 0o700 });
       const committed: SnapshotRecord = {
         ...r,
         kind: "committed",
@@ -158,7 +160,11 @@ export class OverlaySnapshotter implements Snapshotter {
       writeRecord(this.root, name, committed, true);
       removeRecord(this.root, key);
       this.committed.set(name, committed);
+      return r.id;
     });
+    // From now on fs is only ever handed out as a lowerdir: overlay's scratch state goes, off the
+    // step's path (a removal cut short leaves only scratch files, which remove() takes with the id).
+    void rm(join(this.root, id, "work"), { recursive: true, force: true }).catch(() => undefined);
   }
 
   async remove(key: string): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, utimesSync 
 import { join } from "node:path";
 import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { digestHex } from "../../src/oci/digest.js";
-import { writeFileAtomic } from "../../src/util/atomic.js";
+import { writeFileAtomicAsync } from "../../src/util/atomic.js";
 
 /** What a cache hit restores without re-running or re-diffing the step. */
 export interface CacheRecord {
@@ -20,8 +20,15 @@ export interface CacheRecord {
   lastUsed: string;
 }
 
-/** One small JSON file per key under cache/, written atomically: a killed build leaves whole records only. */
+/**
+ * One small JSON file per key under cache/, written atomically: a killed build leaves whole records
+ * only. Writes go to the thread pool (the next step need not wait for a record's fsyncs) and are
+ * served from memory until they land; flush() waits for them and reports the first failure.
+ */
 export class CacheRecords {
+  private readonly writing = new Map<Digest, { record: CacheRecord; done: Promise<void> }>();
+  private failure: Error | undefined;
+
   constructor(private readonly dir: string) {
     mkdirSync(dir, { recursive: true });
   }
@@ -31,6 +38,8 @@ export class CacheRecords {
   }
 
   get(key: Digest): CacheRecord | undefined {
+    const inFlight = this.writing.get(key);
+    if (inFlight) return { ...inFlight.record };
     try {
       const path = this.path(key);
       const rec = JSON.parse(readFileSync(path, "utf8")) as CacheRecord;
@@ -43,7 +52,22 @@ export class CacheRecords {
   }
 
   put(record: CacheRecord): void {
-    writeFileAtomic(this.path(record.key), `${JSON.stringify(record)}\n`);
+    const done = writeFileAtomicAsync(this.path(record.key), `${JSON.stringify(record)}\n`).then(
+      () => {
+        if (this.writing.get(record.key)?.done === done) this.writing.delete(record.key);
+      },
+      (err: Error) => {
+        this.failure ??= new Error(`cache record ${record.key}: ${err.message}`);
+        if (this.writing.get(record.key)?.done === done) this.writing.delete(record.key);
+      },
+    );
+    this.writing.set(record.key, { record: { ...record }, done });
+  }
+
+  /** Waits for every record written so far; throws if one could not be written. */
+  async flush(): Promise<void> {
+    await Promise.all([...this.writing.values()].map((w) => w.done));
+    if (this.failure) throw this.failure;
   }
 
   /**
@@ -52,6 +76,7 @@ export class CacheRecords {
    * record for LRU pruning.
    */
   touch(record: CacheRecord): void {
+    if (this.writing.has(record.key)) return; // being written now: its mtime is now anyway
     const now = new Date();
     try {
       utimesSync(this.path(record.key), now, now);

@@ -1,4 +1,5 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 
@@ -30,4 +31,27 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
   }
   renameSync(tmp, path);
   fsyncDir(dir);
+}
+
+/**
+ * writeFileAtomic on the thread pool: the same temp file, fsync, rename and directory fsync, while
+ * the caller's thread goes on. For writes nothing waits for (a cache record); await it before exit.
+ */
+export async function writeFileAtomicAsync(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  const file = await open(tmp, "wx", mode);
+  try {
+    await file.writeFile(data);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(tmp, path);
+  const d = await open(dir, "r");
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
 }

@@ -16,6 +16,10 @@ import type { Snapshotter } from "../../../snapshotter/types.js";
 import { tempDir } from "../../helpers/tsbuild.js";
 import { writeTree } from "./helpers.js";
 
+const ownStart = () => {
+  const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+};
 const recordFile = (root: string, key: string) => join(root, "records", `${encodeURIComponent(key)}.json`);
 
 async function commitFiles(sn: Snapshotter, name: string, files: Record<string, string>, parent?: string) {
@@ -32,6 +36,18 @@ describe("overlay snapshotter records", () => {
     root = join(dir.path, "snapshots");
   });
   afterEach(() => dir.cleanup());
+
+  it("recovers at open only after a process died with the store open", async () => {
+    const sn = await openOverlaySnapshotter(root);
+    await commitFiles(sn, "base", { f: "1" });
+    mkdirSync(join(root, "0123456789ab", "fs"), { recursive: true }); // an orphan id dir
+    await openOverlaySnapshotter(root); // this process is alive: nothing to recover
+    expect(existsSync(join(root, "0123456789ab"))).toBe(true);
+    writeFileSync(join(root, "owners", "999999999-1"), "");
+    await openOverlaySnapshotter(root);
+    expect(existsSync(join(root, "0123456789ab"))).toBe(false);
+    expect(readdirSync(join(root, "owners"))).toEqual([`${process.pid}-${ownStart()}`]);
+  });
 
   it("keeps one record per snapshot and leaves the others' files alone", async () => {
     const sn = await openOverlaySnapshotter(root);
@@ -60,7 +76,7 @@ describe("overlay snapshotter records", () => {
     copyFileSync(recordFile(root, "active/half"), join(dir.path, "half.json"));
     await sn.commit("done", "active/half");
     copyFileSync(join(dir.path, "half.json"), recordFile(root, "active/half"));
-
+    writeFileSync(join(root, "owners", "999999999-1"), ""); // the process that crashed
     const again = await openOverlaySnapshotter(root);
     expect(readdirSync(join(root, "records")).sort()).toEqual(["base.json", "done.json"]);
     expect(existsSync(join(root, tornId))).toBe(false);
