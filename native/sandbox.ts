@@ -183,6 +183,8 @@ export function runSandbox(spec: SandboxSpec, opts: RunSandboxOptions = {}): Pro
 /** Runs sandboxes: runSandbox, or a SandboxPool. */
 export interface SandboxRunner {
   run(spec: SandboxSpec, opts?: RunSandboxOptions): Promise<SandboxResult>;
+  /** A hint that a RUN may come soon (a pool starts a launcher for it). */
+  prepare?(): void;
 }
 
 /**
@@ -198,8 +200,27 @@ export class SandboxPool implements SandboxRunner {
   private readonly ready = new Map<string, Launcher[]>();
   private closed = false;
 
-  /** depth: launchers kept prepared per kind (two measured no faster than one here). */
-  constructor(private readonly depth = 1) {}
+  /**
+   * depth: launchers kept prepared per kind (two measured no faster than one here). expectRuns:
+   * whether prepare() may start one (a build without RUN steps never needs it).
+   */
+  constructor(
+    private readonly depth = 1,
+    private readonly expectRuns = true,
+  ) {}
+
+  /**
+   * Starts a launcher of a RUN's usual kind (host network, cgroups) before any RUN asks: a build calls
+   * it at its first cache miss, so that its first RUN finds one ready. Not at the start: a build that
+   * hits every step would only pay for a launcher it ends unused.
+   */
+  prepare(): void {
+    if (!this.expectRuns) return;
+    const mode: LaunchMode = { networkNone: false, cgroup: true };
+    const queue = this.ready.get(modeKey(mode)) ?? [];
+    this.ready.set(modeKey(mode), queue);
+    if (!this.closed && queue.length < this.depth) queue.push(new Launcher(mode));
+  }
 
   run(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
     const mode = modeOf(spec);

@@ -25,6 +25,8 @@ export async function runLayerStep(
   mutate: (mounts: Mount[]) => Promise<void>,
 ): Promise<CacheRecord> {
   const started = Date.now();
+  // A miss: the RUNs after it will likely miss too, so their first sandbox gets made now.
+  ctx.sandboxes?.prepare?.();
   const activeKey = `active/${randomBytes(8).toString("hex")}`;
   const mounts = await ctx.snapshotter.prepare(activeKey, s.snapshot);
   let committed = false;
