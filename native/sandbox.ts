@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Writable } from "node:stream";
 import { sandboxBin } from "./paths.js";
+import { SandboxServer } from "./sandbox-server.js";
 
 export { sandboxBin, unshareBin } from "./paths.js";
 
@@ -61,7 +62,7 @@ function abortError(signal: AbortSignal): Error {
 }
 
 /** What a launcher must know before its spec: the clone flags and whether it enters cgroups. */
-interface LaunchMode {
+export interface LaunchMode {
   networkNone: boolean;
   cgroup: boolean;
 }
@@ -76,45 +77,81 @@ function modeKey(m: LaunchMode): string {
 
 type OutputSink = (stream: "stdout" | "stderr", chunk: Buffer) => void;
 
+/** What a launcher's link reports: the command's output and the launcher's one result line. */
+export interface LauncherSinks {
+  output(stream: "stdout" | "stderr", chunk: Buffer): void;
+  result(chunk: Buffer): void;
+}
+
+export interface LauncherExit {
+  code: number | null;
+  killedBy: string | null;
+  error?: Error;
+}
+
 /**
- * One tsbuild-sandbox process started in `--spec-fd` mode: its namespaces and cgroups are made while
- * it waits for a spec, so it can be started before the spec exists (SandboxPool). Output that comes
- * before `run` (a launcher warning) is kept and replayed to run's onOutput.
+ * How Node reaches one launcher in `--spec-fd` mode: a process of its own (spawnedLauncher), or one
+ * the build's sandbox server started (sandbox-server.ts).
  */
-class Launcher {
-  private readonly child: ChildProcess;
+export interface LauncherLink {
+  /** Sends the spec; undefined sends EOF instead, and the launcher exits unused. Once. */
+  send(specJson: string | undefined): void;
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** Settles when the launcher has exited and its output is drained. */
+  readonly exited: Promise<LauncherExit>;
+}
+
+export function launchArgs(mode: LaunchMode): string[] {
+  const args = ["--spec-fd", "4", "--result-fd", "3"];
+  if (mode.networkNone) args.push("--network-none");
+  if (mode.cgroup) args.push("--cgroup");
+  return args;
+}
+
+/** A launcher in a process of its own, spawned by Node. */
+function spawnedLauncher(mode: LaunchMode, sinks: LauncherSinks): LauncherLink {
+  const child: ChildProcess = spawn(sandboxBin(), launchArgs(mode), {
+    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+  });
+  child.stdio[3]!.on("data", (c: Buffer) => sinks.result(c));
+  child.stdout!.on("data", (c: Buffer) => sinks.output("stdout", c));
+  child.stderr!.on("data", (c: Buffer) => sinks.output("stderr", c));
+  const specPipe = child.stdio[4] as Writable;
+  // A launcher that died has closed its end: EPIPE on the spec pipe is reported through its exit.
+  specPipe.on("error", () => undefined);
+  const exited = new Promise<LauncherExit>((resolve) => {
+    child.on("error", (error) => resolve({ code: null, killedBy: null, error }));
+    child.on("close", (code, killedBy) => resolve({ code, killedBy }));
+  });
+  return {
+    send: (spec) => (spec === undefined ? specPipe.end() : specPipe.end(spec)),
+    kill: (sig) => void child.kill(sig),
+    exited,
+  };
+}
+
+/**
+ * One launcher started in `--spec-fd` mode: its namespaces and cgroups are made while it waits for a
+ * spec, so it can be started before the spec exists (SandboxPool). Output that comes before `run`
+ * (a launcher warning) is kept and replayed to run's onOutput.
+ */
+export class Launcher {
+  private readonly link: LauncherLink;
   private readonly result: Buffer[] = [];
   private stderrTail = Buffer.alloc(0);
   private early: [stream: "stdout" | "stderr", chunk: Buffer][] = [];
   private sink: OutputSink | undefined;
-  private readonly exited: Promise<{ code: number | null; killedBy: string | null; error?: Error }>;
 
-  constructor(mode: LaunchMode) {
-    const args = ["--spec-fd", "4", "--result-fd", "3"];
-    if (mode.networkNone) args.push("--network-none");
-    if (mode.cgroup) args.push("--cgroup");
-    this.child = spawn(sandboxBin(), args, { stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"] });
-    this.child.stdio[3]!.on("data", (c: Buffer) => this.result.push(c));
-    this.child.stdout!.on("data", (c: Buffer) => this.output("stdout", c));
-    this.child.stderr!.on("data", (c: Buffer) => {
-      this.output("stderr", c);
-      this.stderrTail = Buffer.concat([this.stderrTail, c]).subarray(-STDERR_TAIL_BYTES);
+  constructor(connect: (sinks: LauncherSinks) => LauncherLink) {
+    this.link = connect({
+      output: (stream, chunk) => {
+        if (stream === "stderr")
+          this.stderrTail = Buffer.concat([this.stderrTail, chunk]).subarray(-STDERR_TAIL_BYTES);
+        if (this.sink) this.sink(stream, chunk);
+        else this.early.push([stream, chunk]);
+      },
+      result: (chunk) => this.result.push(chunk),
     });
-    // A launcher that died has closed its end: EPIPE on the spec pipe is reported through its exit.
-    this.specPipe().on("error", () => undefined);
-    this.exited = new Promise((resolve) => {
-      this.child.on("error", (error) => resolve({ code: null, killedBy: null, error }));
-      this.child.on("close", (code, killedBy) => resolve({ code, killedBy }));
-    });
-  }
-
-  private specPipe(): Writable {
-    return this.child.stdio[4] as Writable;
-  }
-
-  private output(stream: "stdout" | "stderr", chunk: Buffer): void {
-    if (this.sink) this.sink(stream, chunk);
-    else this.early.push([stream, chunk]);
   }
 
   /** Sends the spec and resolves with the command's result, as runSandbox documents. */
@@ -127,13 +164,13 @@ class Launcher {
     for (const [stream, chunk] of this.early.splice(0)) this.sink(stream, chunk);
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
-      this.child.kill("SIGTERM");
-      killTimer = setTimeout(() => this.child.kill("SIGKILL"), KILL_GRACE_MS);
+      this.link.kill("SIGTERM");
+      killTimer = setTimeout(() => this.link.kill("SIGKILL"), KILL_GRACE_MS);
     };
     signal?.addEventListener("abort", onAbort, { once: true });
-    this.specPipe().end(JSON.stringify(spec));
+    this.link.send(JSON.stringify(spec));
     try {
-      const { code, killedBy, error } = await this.exited;
+      const { code, killedBy, error } = await this.link.exited;
       if (signal?.aborted) throw abortError(signal);
       if (error) throw new Error(`tsbuild-sandbox: cannot run ${sandboxBin()}: ${error.message}`);
       return this.parseResult(spec, code, killedBy);
@@ -166,8 +203,8 @@ class Launcher {
 
   /** Ends an unused launcher: EOF instead of a spec makes it take its sandbox down and exit. */
   async discard(): Promise<void> {
-    this.specPipe().end();
-    await this.exited;
+    this.link.send(undefined);
+    await this.link.exited;
   }
 }
 
@@ -177,7 +214,7 @@ class Launcher {
  * when opts.signal aborts.
  */
 export function runSandbox(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
-  return new Launcher(modeOf(spec)).run(spec, opts);
+  return new Launcher((sinks) => spawnedLauncher(modeOf(spec), sinks)).run(spec, opts);
 }
 
 /** Runs sandboxes: runSandbox, or a SandboxPool. */
@@ -199,6 +236,8 @@ export class SandboxPool implements SandboxRunner {
   /** Prepared launchers by kind, oldest first. */
   private readonly ready = new Map<string, Launcher[]>();
   private closed = false;
+  /** Starts the launchers (made on first use). */
+  private server: SandboxServer | undefined;
 
   /**
    * depth: launchers kept prepared per kind (two measured no faster than one here). expectRuns:
@@ -219,7 +258,12 @@ export class SandboxPool implements SandboxRunner {
     const mode: LaunchMode = { networkNone: false, cgroup: true };
     const queue = this.ready.get(modeKey(mode)) ?? [];
     this.ready.set(modeKey(mode), queue);
-    if (!this.closed && queue.length < this.depth) queue.push(new Launcher(mode));
+    if (!this.closed && queue.length < this.depth) queue.push(this.launcher(mode));
+  }
+
+  private launcher(mode: LaunchMode): Launcher {
+    const server = (this.server ??= new SandboxServer());
+    return new Launcher((sinks) => server.link(mode, sinks));
   }
 
   run(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
@@ -230,16 +274,17 @@ export class SandboxPool implements SandboxRunner {
     const key = modeKey(mode);
     const queue = this.ready.get(key) ?? [];
     this.ready.set(key, queue);
-    const launcher = queue.shift() ?? new Launcher(mode);
-    while (!this.closed && queue.length < this.depth) queue.push(new Launcher(mode));
+    const launcher = queue.shift() ?? this.launcher(mode);
+    while (!this.closed && queue.length < this.depth) queue.push(this.launcher(mode));
     return launcher.run(spec, opts);
   }
 
-  /** Ends the launchers started for runs that never came. */
+  /** Ends the launchers started for runs that never came, and the server. */
   async close(): Promise<void> {
     this.closed = true;
     const idle = [...this.ready.values()].flat();
     this.ready.clear();
     await Promise.all(idle.map((l) => l.discard()));
+    await this.server?.close();
   }
 }

@@ -39,6 +39,8 @@ export interface SnapshotRecord {
   labels: Record<string, string>;
   created: string;
   updated: string;
+  /** Active snapshots and views: the process using it ("pid-starttime"); when it dies, so does this. */
+  owner?: string;
 }
 
 interface RecordFile extends SnapshotRecord {
@@ -168,13 +170,20 @@ function deadOwners(root: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => {
-    const [pid, start] = name.split("-");
-    return !processIsAlive(Number(pid), start || undefined);
-  });
+  return names.filter((name) => !ownerAlive(name));
 }
 
 const owned = new Set<string>();
+
+/** This process, as owner files and active records name it. */
+export function ownerName(): string {
+  return `${process.pid}-${processStartTime(process.pid) ?? ""}`;
+}
+
+function ownerAlive(owner: string): boolean {
+  const [pid, start] = owner.split("-");
+  return processIsAlive(Number(pid), start || undefined);
+}
 
 /**
  * Marks `root` as open by this process until it exits (the file goes in an exit handler; a killed
@@ -184,7 +193,7 @@ export function registerOwner(root: string): void {
   if (owned.has(root)) return;
   const dir = join(root, OWNERS_DIR);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${process.pid}-${processStartTime(process.pid) ?? ""}`);
+  const file = join(dir, ownerName());
   closeSync(openSync(file, "w"));
   owned.add(root);
   process.once("exit", () => rmSync(file, { force: true }));
@@ -192,8 +201,9 @@ export function registerOwner(root: string): void {
 
 /**
  * Makes `root` ready and removes what a killed process may have left: temp files of unfinished
- * writes, torn records, an active record whose snapshot was committed (the commit's last step, the
- * unlink, was cut), and id dirs that no record names. Call with the snapshots lock held.
+ * writes, torn records, active snapshots and views of processes that are gone, an active record
+ * whose snapshot was committed (the commit's last step, the unlink, was cut), and id dirs that no
+ * record names. Call with the snapshots lock held.
  * Returns the names removed.
  */
 export function recoverStore(root: string): string[] {
@@ -210,7 +220,10 @@ export function recoverStore(root: string): string[] {
   const records = listRecords(root);
   const committedIds = new Set([...records.values()].filter((r) => r.kind === "committed").map((r) => r.id));
   for (const [key, r] of records) {
-    if (r.kind !== "committed" && committedIds.has(r.id)) {
+    // An active snapshot or view of a process that is gone (a killed build), or one whose commit
+    // was cut after the committed record was written.
+    const abandoned = r.owner !== undefined && !ownerAlive(r.owner);
+    if (r.kind !== "committed" && (committedIds.has(r.id) || abandoned)) {
       removeRecord(root, key);
       records.delete(key);
       removed.push(key);

@@ -7,6 +7,7 @@ import {
   createIdDir,
   listRecords,
   needsRecovery,
+  ownerName,
   readRecord,
   recoverStore,
   registerOwner,
@@ -118,7 +119,14 @@ export class OverlaySnapshotter implements Snapshotter {
       }
       const id = createIdDir(this.root);
       const now = new Date().toISOString();
-      const r: SnapshotRecord = { id, kind, labels: { ...labels }, created: now, updated: now };
+      const r: SnapshotRecord = {
+        id,
+        kind,
+        labels: { ...labels },
+        created: now,
+        updated: now,
+        owner: ownerName(),
+      };
       if (parent !== undefined) r.parent = parent;
       try {
         writeRecord(this.root, key, r, true);
@@ -149,8 +157,9 @@ export class OverlaySnapshotter implements Snapshotter {
       if (r.kind !== "active")
         throw new TsbuildError(`snapshot ${key}: is ${r.kind}; only active snapshots can be committed`);
       if (this.find(name)) throw new TsbuildError(`snapshot ${name}: already exists`);
+      const { owner: _owner, ...rest } = r;
       const committed: SnapshotRecord = {
-        ...r,
+        ...rest,
         kind: "committed",
         labels: { ...r.labels, ...labels },
         updated: new Date().toISOString(),

@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "sandbox_cgroup.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -50,21 +52,34 @@ static void unlimited(const struct cgroup *cg, int i, const char *what)
 	warn("cgroup %s: %s: %s; running without the limit", cg->dirs[i], what, strerror(errno));
 }
 
+/* The dir under each controller that holds tsbuild's cgroups: $TSBUILD_CGROUP_PARENT (tests use
+ * their own) or "tsbuild". */
+static const char *parent_name(void)
+{
+	const char *p = getenv("TSBUILD_CGROUP_PARENT");
+	if (!p || !*p || strlen(p) > 64)
+		return "tsbuild";
+	for (const char *c = p; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_' && *c != '.')
+			return "tsbuild";
+	return p;
+}
+
 void cgroup_create(struct cgroup *cg)
 {
-	unsigned char rnd[6];
+	unsigned char rnd[3];
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
 		memset(rnd, (int)time(NULL), sizeof rnd);
 	for (int i = 0; i < CG_COUNT; i++) {
 		char parent[256];
-		snprintf(parent, sizeof parent, "/sys/fs/cgroup/%s/tsbuild", controllers[i]);
+		snprintf(parent, sizeof parent, "/sys/fs/cgroup/%s/%s", controllers[i], parent_name());
 		cg->dirs[i] = NULL;
 		if (mkdir(parent, 0755) < 0 && errno != EEXIST) {
 			warn("cgroup %s: mkdir: %s; running without it", parent, strerror(errno));
 			continue;
 		}
-		if (asprintf(&cg->dirs[i], "%s/%02x%02x%02x%02x%02x%02x", parent, rnd[0], rnd[1], rnd[2], rnd[3],
-			     rnd[4], rnd[5]) < 0)
+		/* Named after this launcher, so that cgroup_collect_stale can tell a killed one's. */
+		if (asprintf(&cg->dirs[i], "%s/%d-%02x%02x%02x", parent, (int)getpid(), rnd[0], rnd[1], rnd[2]) < 0)
 			abort();
 		if (mkdir(cg->dirs[i], 0755) < 0) {
 			warn("cgroup %s: mkdir: %s; running without it", cg->dirs[i], strerror(errno));
@@ -117,5 +132,45 @@ void cgroup_remove(struct cgroup *cg)
 			usleep(1000);
 		free(cg->dirs[i]);
 		cg->dirs[i] = NULL;
+	}
+}
+
+/* Whether pid is a live process: not gone, and not a zombie (a killed launcher whose parent died
+ * too may wait a long time for a reaper). */
+static int alive(long pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	const char *end = strrchr(buf, ')');
+	return end && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+void cgroup_collect_stale(void)
+{
+	for (int i = 0; i < CG_COUNT; i++) {
+		char parent[256];
+		snprintf(parent, sizeof parent, "/sys/fs/cgroup/%s/%s", controllers[i], parent_name());
+		DIR *d = opendir(parent);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while ((e = readdir(d))) {
+			char *dash;
+			long pid = strtol(e->d_name, &dash, 10);
+			if (pid <= 0 || *dash != '-' || alive(pid))
+				continue;
+			char path[512];
+			snprintf(path, sizeof path, "%s/%s", parent, e->d_name);
+			rmdir(path); /* fails, harmlessly, while a process is still in it */
+		}
+		closedir(d);
 	}
 }

@@ -24,6 +24,9 @@ void cgroup_enter(const struct cgroup *cg, pid_t pid);
 /* Peak memory and CPU time used; -1 when unknown. */
 void cgroup_collect(const struct cgroup *cg, long long *memory_peak, long long *cpu_ns);
 
+/* Removes the cgroups that launchers killed before their cleanup left (their pid is gone). */
+void cgroup_collect_stale(void);
+
 /* Removes the cgroups (they must be empty: call after the sandbox is gone). */
 void cgroup_remove(struct cgroup *cg);
 

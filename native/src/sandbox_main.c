@@ -3,6 +3,7 @@
  *
  *   tsbuild-sandbox --spec FILE [--result-fd N]
  *   tsbuild-sandbox --spec-fd N [--network-none] [--cgroup] [--result-fd N]
+ *   tsbuild-sandbox --server     (starts the second form on request: sandbox_server.c)
  *
  * The second form prepares the sandbox before its spec exists: namespaces made, cgroups made and
  * entered (on cgroup v1 that waits out an RCU grace period, ~10 ms here), then it waits for the spec
@@ -26,6 +27,7 @@
 #include "sandbox_cgroup.h"
 #include "sandbox_init.h"
 #include "sandbox_report.h"
+#include "sandbox_server.h"
 #include "sandbox_spec.h"
 
 static struct cgroup cgroups;
@@ -50,6 +52,14 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--server") == 0) {
+		static char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+		if (n < 0)
+			die_sys("readlink", "/proc/self/exe");
+		self[n] = 0;
+		return sandbox_server(self);
+	}
 	pid_t parent = getppid();
 	const char *spec_path = NULL;
 	int spec_fd = -1, network_none = 0, has_cgroup = 0;

@@ -6,6 +6,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -23,6 +24,12 @@ import {
   unshareBin,
 } from "../../native/sandbox.js";
 import { makeBusyboxRootfs } from "../helpers/busybox-rootfs.js";
+
+// This file's sandboxes make their cgroups under a parent of their own: other test files build at
+// the same time, and "no cgroup left" must mean ours.
+const CGROUP_PARENT = `tsbuild-test-${process.pid}`;
+process.env.TSBUILD_CGROUP_PARENT = CGROUP_PARENT;
+const OUR_CGROUPS = `/sys/fs/cgroup/memory/${CGROUP_PARENT}`;
 
 let root: string;
 let base: string; // busybox rootfs with /etc
@@ -95,6 +102,13 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
+  for (const c of ["memory", "pids", "cpuacct"]) {
+    try {
+      rmdirSync(`/sys/fs/cgroup/${c}/${CGROUP_PARENT}`);
+    } catch {
+      // never made (no cgroup controller), or already gone
+    }
+  }
 });
 
 describe("runSandbox", () => {
@@ -299,7 +313,7 @@ describe("runSandbox", () => {
     expect(hog.result).toMatchObject({ exitCode: 137, signal: "SIGKILL" });
     expect(hog.result.memoryPeakBytes).toBeGreaterThan(16 << 20);
     expect(hog.result.memoryPeakBytes).toBeLessThanOrEqual(32 << 20);
-    expect(readdirSync("/sys/fs/cgroup/memory/tsbuild").filter((d) => /^[0-9a-f]{12}$/.test(d))).toEqual([]);
+    expect(tsbuildCgroups()).toEqual([]);
   });
 
   it("a pids limit stops a fork storm", async () => {
@@ -330,12 +344,20 @@ describe("runSandbox", () => {
   });
 });
 
-/** Launchers this test process started that wait for a spec (their sandbox inits share the cmdline). */
+/**
+ * Launchers this test process's pools started that wait for a spec: children of a sandbox server
+ * (their sandbox inits share the launcher's cmdline, but are children of a launcher).
+ */
 function preparedLaunchers(): string[] {
+  const ppid = (pid: string): string => {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]!;
+  };
+  const cmdline = (pid: string): string => readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
   return processesWith(`${sandboxBin()} --spec-fd`).filter((p) => {
     try {
-      const stat = readFileSync(`/proc/${p.split(":")[0]}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === process.pid;
+      const parent = ppid(p.split(":")[0]!);
+      return cmdline(parent).includes("--server") && ppid(parent) === String(process.pid);
     } catch {
       return false;
     }
@@ -343,7 +365,7 @@ function preparedLaunchers(): string[] {
 }
 
 function tsbuildCgroups(): string[] {
-  return readdirSync("/sys/fs/cgroup/memory/tsbuild").filter((d) => /^[0-9a-f]{12}$/.test(d));
+  return readdirSync(OUR_CGROUPS).filter((d) => /^\d+-[0-9a-f]{6}$/.test(d));
 }
 
 describe("SandboxPool", () => {
@@ -377,6 +399,8 @@ describe("SandboxPool", () => {
     }
     expect(await eventually(() => preparedLaunchers().length === 0)).toBe(true);
     expect(await eventually(() => tsbuildCgroups().length === 0)).toBe(true);
+    // The server that started them is gone too.
+    expect(processesWith(`${sandboxBin()} --server`)).toEqual([]);
   });
 
   it("keeps network modes apart and applies a prepared launcher's limits from the spec", async () => {

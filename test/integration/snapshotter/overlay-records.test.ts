@@ -49,6 +49,20 @@ describe("overlay snapshotter records", () => {
     expect(readdirSync(join(root, "owners"))).toEqual([`${process.pid}-${ownStart()}`]);
   });
 
+  it("drops the active snapshots of a process that died, keeping a live one's", async () => {
+    const sn = await openOverlaySnapshotter(root);
+    await commitFiles(sn, "base", { f: "1" });
+    await sn.prepare("active/mine", "base");
+    await sn.prepare("active/dead", "base");
+    const dead = JSON.parse(readFileSync(recordFile(root, "active/dead"), "utf8"));
+    writeFileSync(recordFile(root, "active/dead"), JSON.stringify({ ...dead, owner: "999999999-1" }));
+    writeFileSync(join(root, "owners", "999999999-1"), "");
+    const again = await openOverlaySnapshotter(root);
+    await expect(again.stat("active/dead")).rejects.toThrow(/not found/);
+    expect(existsSync(join(root, dead.id))).toBe(false);
+    expect((await again.stat("active/mine")).kind).toBe("active");
+  });
+
   it("keeps one record per snapshot and leaves the others' files alone", async () => {
     const sn = await openOverlaySnapshotter(root);
     await commitFiles(sn, "chain:sha256:aa", { a: "1" });
