@@ -1,5 +1,4 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { withStoreLock } from "../src/store/lock.js";
@@ -150,9 +149,13 @@ export class OverlaySnapshotter implements Snapshotter {
     return this.mountsOf(key, this.get(key));
   }
 
-  /** The caller must have unmounted the active snapshot: its workdir is emptied here. */
+  /**
+   * The caller must have unmounted the active snapshot. Its overlay work dir stays as it is (with a
+   * volatile mount's dirty marker): a committed snapshot is only ever a lowerdir from now on, and
+   * emptying it cost a readdir and five unlinks or rmdirs a step; remove() takes it with the id.
+   */
   async commit(name: string, key: string, labels: Record<string, string> = {}): Promise<void> {
-    const id = await this.locked(() => {
+    await this.locked(() => {
       const r = this.get(key);
       if (r.kind !== "active")
         throw new TsbuildError(`snapshot ${key}: is ${r.kind}; only active snapshots can be committed`);
@@ -169,11 +172,7 @@ export class OverlaySnapshotter implements Snapshotter {
       writeRecord(this.root, name, committed, true);
       removeRecord(this.root, key);
       this.committed.set(name, committed);
-      return r.id;
     });
-    // From now on fs is only ever handed out as a lowerdir: overlay's scratch state goes, off the
-    // step's path (a removal cut short leaves only scratch files, which remove() takes with the id).
-    void rm(join(this.root, id, "work"), { recursive: true, force: true }).catch(() => undefined);
   }
 
   async remove(key: string): Promise<void> {

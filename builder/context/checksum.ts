@@ -4,7 +4,7 @@ import { relative, sep } from "node:path";
 import type { Digest } from "../../src/oci/types.js";
 import { STREAM_THRESHOLD, sha256OfLargeFile, sha256OfSmallFile } from "./file-hash.js";
 import { excludeFilter } from "./exclude-filter.js";
-import type { FileStat } from "./file-stat.js";
+import type { FileStat } from "../../native/file-stat.js";
 import { ContentHashMemo } from "./hash-memo.js";
 import type { PathFilter } from "./path-filter.js";
 import { type SourceKind, selectSources, sourceSelectOptions } from "./sources.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../../src/util/atomic.js";
-import type { FileStat } from "./file-stat.js";
+import type { FileStat } from "../../native/file-stat.js";
 
 /** 2: fingerprints from FileStat.changeKey. */
 const MEMO_VERSION = 2;

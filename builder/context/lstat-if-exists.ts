@@ -1,5 +1,5 @@
 import { lstatSync } from "node:fs";
-import { FileStat } from "./file-stat.js";
+import { FileStat } from "../../native/file-stat.js";
 
 /** lstat, or undefined when nothing is there, also when a parent is a file (ENOTDIR), which Node throws for. */
 export function lstatIfExists(path: string): FileStat | undefined {

@@ -1,5 +1,5 @@
 import { type Dirent, readdirSync } from "node:fs";
-import type { FileStat } from "./file-stat.js";
+import type { FileStat } from "../../native/file-stat.js";
 import { join, relative, sep } from "node:path";
 import { BuildStepError } from "../../src/errors.js";
 import { compileComponent, splitAtFirstWildcard } from "./glob.js";

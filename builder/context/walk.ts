@@ -1,5 +1,5 @@
 import { lstatDir } from "../../native/index.js";
-import { FileStat } from "./file-stat.js";
+import { FileStat } from "../../native/file-stat.js";
 import { joinRel, type PathFilter } from "./path-filter.js";
 
 /** One entry below a walked directory. */

@@ -35,13 +35,14 @@ async function change(fn: (root: string) => void): Promise<void> {
   await withMounts(await env.sn.mounts("child"), async (root) => fn(root));
 }
 
-async function diff(compression: Compression = "gzip", sourceDateEpoch?: number) {
+async function diff(compression: Compression = "gzip", sourceDateEpoch?: number, inMemoryLimit?: number) {
   const res = await diffUpper({
     upperDir: await env.sn.upperDir("child"),
     lowerDirs: await env.sn.lowerDirs("child"),
     store: env.store,
     compression,
     sourceDateEpoch,
+    inMemoryLimit,
   });
   const tar = await layerTar(env.store, res.layer);
   return { res, tar, entries: await listTar(tar) };
@@ -139,6 +140,17 @@ describe("every kind of change", () => {
     ]);
     expect(new Set(results.map((r) => r.diffId)).size).toBe(1);
     expect(results[2]!.layer.digest).toBe(results[0]!.diffId);
+  });
+
+  it("builds the same layer in memory (small uppers) as through the stream pipeline", async () => {
+    await change(everyChange);
+    for (const c of ["gzip", "none"] as const) {
+      const streamed = await diff(c, undefined, 0);
+      const inMemory = await diff(c);
+      checkDigests(streamed.res, streamed.tar);
+      checkDigests(inMemory.res, inMemory.tar);
+      expect(inMemory.res).toEqual(streamed.res);
+    }
   });
 
   it("clamps mtimes to SOURCE_DATE_EPOCH and gives whiteouts the epoch", async () => {

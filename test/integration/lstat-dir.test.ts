@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { constants, linkSync, lstatSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileStat } from "../../builder/context/file-stat.js";
+import { FileStat } from "../../native/file-stat.js";
 import { walkTree } from "../../builder/context/walk.js";
 import { lstatDir, mknod } from "../../native/index.js";
 import { tempDir } from "../helpers/tsbuild.js";

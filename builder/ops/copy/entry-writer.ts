@@ -12,7 +12,7 @@ import {
   utimesSync,
 } from "node:fs";
 import { BuildStepError } from "../../../src/errors.js";
-import type { FileStat } from "../../context/file-stat.js";
+import type { FileStat } from "../../../native/file-stat.js";
 import { lstatIfExists } from "../../context/lstat-if-exists.js";
 import type { Owner } from "../../context/chown.js";
 import type { ModeMapper } from "../chmod.js";

@@ -1,5 +1,5 @@
 import { type BigIntStats, constants } from "node:fs";
-import { LSTAT_FIELDS, type LstatField } from "../../native/index.js";
+import { LSTAT_FIELDS, type LstatField } from "./index.js";
 
 const STRIDE = LSTAT_FIELDS.length;
 const at = (field: LstatField): number => LSTAT_FIELDS.indexOf(field);
