@@ -88,13 +88,17 @@ export class FileStat {
   }
   /** Identifies the inode (device and inode number), e.g. to find hardlinks. */
   get inodeKey(): string {
-    return `${this.get(DEV_HI)}.${this.get(DEV_LO)}:${this.get(INO_HI)}.${this.get(INO_LO)}`;
+    const f = this.fields;
+    const b = this.base;
+    return `${f[b + DEV_HI]}.${f[b + DEV_LO]}:${f[b + INO_HI]}.${f[b + INO_LO]}`;
   }
   /** Differs whenever the content may differ: any write changes mtime or ctime, or the inode. */
   get changeKey(): string {
+    const f = this.fields;
+    const b = this.base;
     return (
-      `${this.inodeKey}:${this.size}:${this.get(MTIME_SEC)}.${this.get(MTIME_NSEC)}` +
-      `:${this.get(CTIME_SEC)}.${this.get(CTIME_NSEC)}`
+      `${f[b + DEV_HI]}.${f[b + DEV_LO]}:${f[b + INO_HI]}.${f[b + INO_LO]}:${f[b + SIZE]}` +
+      `:${f[b + MTIME_SEC]}.${f[b + MTIME_NSEC]}:${f[b + CTIME_SEC]}.${f[b + CTIME_NSEC]}`
     );
   }
   /** Times as utimes takes them (seconds, a double: below a microsecond is lost, as tar loses it). */

@@ -19,8 +19,12 @@ export function readIgnoreFile(contextDir: string, dockerfilePath?: string): str
   }
 }
 
+/** Already what cleanPath returns: relative, no empty, "." or ".." segment (the walker's paths). */
+const CLEAN_RELATIVE = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
+
 /** Lexical path cleaning (Go's path.Clean), with "" for an empty result. */
 function cleanPath(p: string): string {
+  if (CLEAN_RELATIVE.test(p)) return p;
   const absolute = p.startsWith("/");
   const out: string[] = [];
   for (const seg of p.split("/")) {
@@ -104,13 +108,11 @@ export class PatternMatcher {
     if (this.patterns.length === 0) return false;
     const file = cleanPath(relPath);
     if (file === "." || file === "") return false;
-    const parts = file.split("/");
-    const ancestors = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join("/"));
     let excluded = false;
     for (const p of this.patterns) {
       // Only a pattern that could flip the current state needs evaluating: the last match wins.
       if (p.exception !== excluded) continue;
-      if (p.re.test(file) || ancestors.some((a) => p.re.test(a))) excluded = !p.exception;
+      if (p.re.test(file) || matchesAncestor(p.re, file)) excluded = !p.exception;
     }
     return excluded;
   }
@@ -122,4 +124,12 @@ export class PatternMatcher {
       (p) => p.exception && (hasWildcards(p.source) || `${p.source}/`.startsWith(prefix)),
     );
   }
+}
+
+/** Whether `re` matches a proper ancestor of `file` ("a", "a/b" for "a/b/c"). */
+function matchesAncestor(re: RegExp, file: string): boolean {
+  for (let i = file.indexOf("/"); i >= 0; i = file.indexOf("/", i + 1)) {
+    if (re.test(file.slice(0, i))) return true;
+  }
+  return false;
 }
