@@ -272,14 +272,19 @@ int sandbox_server(const char *self)
 		finish_done();
 		if (!stdin_open && !launchers)
 			return 0;
-		struct pollfd fds[2 + 3 * 256];
-		struct launcher *owner[2 + 3 * 256];
-		int which[2 + 3 * 256];
+		size_t count = 0;
+		for (struct launcher *l = launchers; l; l = l->next)
+			count++;
+		struct pollfd *fds = calloc(2 + NREAD * count, sizeof *fds);
+		struct launcher **owner = calloc(2 + NREAD * count, sizeof *owner);
+		int *which = calloc(2 + NREAD * count, sizeof *which);
+		if (!fds || !owner || !which)
+			abort();
 		nfds_t n = 0;
 		fds[n++] = (struct pollfd){ .fd = sigchld_pipe[0], .events = POLLIN };
 		if (stdin_open)
 			fds[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		for (struct launcher *l = launchers; l && n < sizeof fds / sizeof fds[0] - 3; l = l->next)
+		for (struct launcher *l = launchers; l; l = l->next)
 			for (int i = 0; i < NREAD; i++)
 				if (l->fds[i] >= 0) {
 					owner[n] = l;
@@ -295,11 +300,11 @@ int sandbox_server(const char *self)
 			consume(used);
 			command(line, self);
 			free(line);
-			continue;
+			goto next;
 		}
 		if (poll(fds, n, -1) < 0) {
 			if (errno == EINTR)
-				continue;
+				goto next;
 			die_sys("poll", "server");
 		}
 		if (fds[0].revents) {
@@ -313,7 +318,7 @@ int sandbox_server(const char *self)
 				for (struct launcher *l = launchers; l; l = l->next)
 					close_spec(l);
 			}
-			continue;
+			goto next;
 		}
 		for (nfds_t i = 0; i < n; i++) {
 			if (!fds[i].revents || fds[i].fd == sigchld_pipe[0] || fds[i].fd == STDIN_FILENO)
@@ -334,5 +339,9 @@ int sandbox_server(const char *self)
 				snprintf(head, sizeof head, "out %d %d %zd\n", l->id, which[i] == OUT ? 1 : 2, got);
 			emit(head, buf, (size_t)got);
 		}
+	next:
+		free(fds);
+		free(owner);
+		free(which);
 	}
 }

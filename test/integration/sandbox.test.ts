@@ -403,6 +403,38 @@ describe("SandboxPool", () => {
     expect(processesWith(`${sandboxBin()} --server`)).toEqual([]);
   });
 
+  it("keeps the output of many concurrent sandboxes apart (the server multiplexes it)", async () => {
+    const pool = new SandboxPool();
+    try {
+      const runs = Array.from({ length: 8 }, async (_, i) => {
+        let out = "";
+        let err = "";
+        // ~300 KB on stdout and some stderr each, interleaved with the others'.
+        const r = await pool.run(
+          spec(
+            `i=0; while [ $i -lt 3000 ]; do echo "run-${i}-line-$i-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done; echo done-${i} >&2; exit ${i}`,
+          ),
+          {
+            onOutput: (stream, c) => {
+              if (stream === "stdout") out += c.toString();
+              else err += c.toString();
+            },
+          },
+        );
+        return { i, r, out, err };
+      });
+      for (const { i, r, out, err } of await Promise.all(runs)) {
+        expect(r.exitCode).toBe(i);
+        const lines = out.trim().split("\n");
+        expect(lines).toHaveLength(3000);
+        expect(lines.every((l, n) => l.startsWith(`run-${i}-line-${n}-`))).toBe(true);
+        expect(err).toBe(`done-${i}\n`);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("keeps network modes apart and applies a prepared launcher's limits from the spec", async () => {
     const pool = new SandboxPool();
     try {
