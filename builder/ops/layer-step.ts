@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { sha256 } from "../../src/oci/digest.js";
 import type { Digest } from "../../src/oci/types.js";
+import { snapshotExists } from "../../snapshotter/exists.js";
 import type { Mount } from "../../snapshotter/types.js";
 import type { SandboxResult } from "../../native/sandbox.js";
 import type { CacheRecord } from "../cache/records.js";
@@ -74,13 +75,8 @@ async function commitOrReuse(ctx: OpContext, name: string, activeKey: string): P
   }
 }
 
-async function exists(ctx: OpContext, name: string): Promise<boolean> {
-  try {
-    await ctx.snapshotter.stat(name);
-    return true;
-  } catch {
-    return false;
-  }
+function exists(ctx: OpContext, name: string): Promise<boolean> {
+  return snapshotExists(ctx.snapshotter, name);
 }
 
 /** Moves a stage forward by a step's result (fresh or from cache). */

@@ -2,6 +2,7 @@
 // misses) and the records this build used or made (what `--cache-to` exports).
 import type { Descriptor, Digest } from "../../../src/oci/types.js";
 import type { ContentStore } from "../../../src/store/types.js";
+import { snapshotExists } from "../../../snapshotter/exists.js";
 import { unpackLayers } from "../../../snapshotter/unpack.js";
 import type { OpContext } from "../../ops/context.js";
 import type { CacheRecord } from "../records.js";
@@ -156,7 +157,7 @@ export class RemoteCacheSession implements RemoteCacheHooks {
     const previous = this.pending.get(record.snapshot);
     this.pending.set(record.snapshot, async (ctx) => {
       await previous?.(ctx);
-      if (await snapshotExists(ctx, record.snapshot!)) return;
+      if (await snapshotExists(ctx.snapshotter, record.snapshot!)) return;
       await Promise.all(chain.map(({ layer: l }) => this.fetch(ctx, imp, l)));
       ctx.signal.throwIfAborted();
       await unpackLayers(
@@ -180,14 +181,5 @@ export class RemoteCacheSession implements RemoteCacheHooks {
       this.fetches.set(layer.digest, p);
     }
     return p;
-  }
-}
-
-async function snapshotExists(ctx: OpContext, name: string): Promise<boolean> {
-  try {
-    await ctx.snapshotter.stat(name);
-    return true;
-  } catch {
-    return false;
   }
 }
