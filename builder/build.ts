@@ -131,7 +131,6 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
   // With RUN steps to come, the first miss starts a sandbox for them (SandboxPool.prepare).
   const sandboxes = new SandboxPool(
-    1,
     [...needed].some((i) => set.stages[i]?.commands.some((c) => c.kind === "RUN")),
   );
   const ctx: OpContext = {

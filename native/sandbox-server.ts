@@ -2,11 +2,18 @@
 // that starts each RUN's launcher, so Node forks once per build instead of once per RUN. A fork of
 // the Node process cost ~3 ms of its main thread per launcher here; a line on a pipe costs nothing.
 import { type ChildProcess, spawn } from "node:child_process";
-import type { LaunchMode, LauncherExit, LauncherLink, LauncherSinks } from "./sandbox.js";
+import { constants } from "node:os";
+import {
+  type LaunchMode,
+  launchArgs,
+  type LauncherExit,
+  type LauncherLink,
+  type LauncherSinks,
+} from "./sandbox.js";
 import { sandboxBin } from "./paths.js";
 
-const SIGNALS: Record<string, number> = { SIGTERM: 15, SIGKILL: 9 };
-const SIGNAL_NAMES: Record<number, string> = { 9: "SIGKILL", 15: "SIGTERM", 6: "SIGABRT", 11: "SIGSEGV" };
+/** Signal number → name, as a launcher's exit reports it. */
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 interface Served {
   sinks: LauncherSinks;
@@ -51,7 +58,7 @@ export class SandboxServer {
     if (this.failure) resolveExit({ code: null, killedBy: null, error: this.failure });
     else {
       this.served.set(id, { sinks, resolve: resolveExit });
-      this.write(`prepare ${id} ${(mode.networkNone ? "n" : "") + (mode.cgroup ? "c" : "") || "-"}\n`);
+      this.write(`prepare ${id} ${launchArgs(mode).join(" ")}\n`);
     }
     let sent = false;
     return {
@@ -64,7 +71,7 @@ export class SandboxServer {
           this.write(Buffer.concat([Buffer.from(`spec ${id} ${body.length}\n`), body]));
         }
       },
-      kill: (sig) => this.write(`kill ${id} ${SIGNALS[sig]}\n`),
+      kill: (sig) => this.write(`kill ${id} ${constants.signals[sig]}\n`),
       exited,
     };
   }
@@ -89,7 +96,7 @@ export class SandboxServer {
         this.served.delete(id);
         served?.resolve({
           code: code < 0 ? null : code,
-          killedBy: sig ? (SIGNAL_NAMES[sig] ?? `signal ${sig}`) : null,
+          killedBy: sig ? (SIGNAL_NAMES.get(sig) ?? `signal ${sig}`) : null,
         });
         continue;
       }

@@ -135,7 +135,7 @@ function spawnedLauncher(mode: LaunchMode, sinks: LauncherSinks): LauncherLink {
  * spec, so it can be started before the spec exists (SandboxPool). Output that comes before `run`
  * (a launcher warning) is kept and replayed to run's onOutput.
  */
-export class Launcher {
+class Launcher {
   private readonly link: LauncherLink;
   private readonly result: Buffer[] = [];
   private stderrTail = Buffer.alloc(0);
@@ -233,20 +233,14 @@ export interface SandboxRunner {
  * get a launcher of their own, started when their mounts exist.
  */
 export class SandboxPool implements SandboxRunner {
-  /** Prepared launchers by kind, oldest first. */
-  private readonly ready = new Map<string, Launcher[]>();
+  /** The prepared launcher of each kind (modeKey). One: two measured no faster here. */
+  private readonly ready = new Map<string, Launcher>();
   private closed = false;
   /** Starts the launchers (made on first use). */
   private server: SandboxServer | undefined;
 
-  /**
-   * depth: launchers kept prepared per kind (two measured no faster than one here). expectRuns:
-   * whether prepare() may start one (a build without RUN steps never needs it).
-   */
-  constructor(
-    private readonly depth = 1,
-    private readonly expectRuns = true,
-  ) {}
+  /** expectRuns: whether prepare() may start a launcher (a build without RUN steps never needs one). */
+  constructor(private readonly expectRuns = true) {}
 
   /**
    * Starts a launcher of a RUN's usual kind (host network, cgroups) before any RUN asks: a build calls
@@ -254,11 +248,13 @@ export class SandboxPool implements SandboxRunner {
    * hits every step would only pay for a launcher it ends unused.
    */
   prepare(): void {
-    if (!this.expectRuns) return;
-    const mode: LaunchMode = { networkNone: false, cgroup: true };
-    const queue = this.ready.get(modeKey(mode)) ?? [];
-    this.ready.set(modeKey(mode), queue);
-    if (!this.closed && queue.length < this.depth) queue.push(this.launcher(mode));
+    if (this.expectRuns) this.refill({ networkNone: false, cgroup: true });
+  }
+
+  /** Starts a launcher of this kind unless one is ready (or the pool is closed). */
+  private refill(mode: LaunchMode): void {
+    const key = modeKey(mode);
+    if (!this.closed && !this.ready.has(key)) this.ready.set(key, this.launcher(mode));
   }
 
   private launcher(mode: LaunchMode): Launcher {
@@ -272,17 +268,16 @@ export class SandboxPool implements SandboxRunner {
     // mounted since (a stage's rootfs for RUN --mount=type=bind,from=) is not in it.
     if (spec.mounts?.some((m) => m.type === "bind")) return runSandbox(spec, opts);
     const key = modeKey(mode);
-    const queue = this.ready.get(key) ?? [];
-    this.ready.set(key, queue);
-    const launcher = queue.shift() ?? this.launcher(mode);
-    while (!this.closed && queue.length < this.depth) queue.push(this.launcher(mode));
+    const launcher = this.ready.get(key) ?? this.launcher(mode);
+    this.ready.delete(key);
+    this.refill(mode);
     return launcher.run(spec, opts);
   }
 
   /** Ends the launchers started for runs that never came, and the server. */
   async close(): Promise<void> {
     this.closed = true;
-    const idle = [...this.ready.values()].flat();
+    const idle = [...this.ready.values()];
     this.ready.clear();
     await Promise.all(idle.map((l) => l.discard()));
     await this.server?.close();

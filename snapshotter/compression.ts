@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Transform } from "node:stream";
-import { constants, createGunzip, createGzip } from "node:zlib";
+import { constants, createGunzip, createGzip, gzipSync } from "node:zlib";
 import { TsbuildError } from "../src/errors.js";
 import { type Compression, MediaType } from "../src/oci/types.js";
 import { zstdNapi } from "./zstd.js";
@@ -26,6 +26,11 @@ export function compressor(c: Compression): Transform | undefined {
       nbWorkers: availableParallelism(),
     });
   return undefined;
+}
+
+/** A small layer compressed at once, as compressor() would stream it (zstd streams only). */
+export function compressSync(c: "gzip" | "none", data: Buffer): Buffer {
+  return c === "gzip" ? gzipSync(data, { level: GZIP_LEVEL }) : data;
 }
 
 /** The compression a layer media type uses; an unknown type names the layer. */

@@ -3,12 +3,12 @@ import { lstatSync, readdirSync, type Stats } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, Transform, type TransformCallback, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { gzipSync } from "node:zlib";
 import { lstatDir } from "../native/index.js";
 import { TsbuildError } from "../src/errors.js";
+import { sha256 } from "../src/oci/digest.js";
 import type { ContentStore } from "../src/store/types.js";
 import type { Compression, Descriptor, Digest } from "../src/oci/types.js";
-import { compressor, GZIP_LEVEL, layerMediaType } from "./compression.js";
+import { compressor, compressSync, layerMediaType } from "./compression.js";
 import { existsInLowers, isOpaqueDir, isWhiteout, REDIRECT_XATTRS } from "./layer/overlay-markers.js";
 import { joinPath } from "./layer/path-safety.js";
 import { LayerTarWriter } from "./layer/tar-writer.js";
@@ -122,11 +122,10 @@ async function diffInMemory(opts: DiffOptions, compression: "gzip" | "none"): Pr
   await walkInto(writer, opts.upperDir, opts.lowerDirs);
   await writer.finish();
   const tar = Buffer.concat(chunks);
-  const blob = compression === "gzip" ? gzipSync(tar, { level: GZIP_LEVEL }) : tar;
-  const { digest, size } = await opts.store.writeBlob(blob);
+  const { digest, size } = await opts.store.writeBlob(compressSync(compression, tar));
   return {
     layer: { mediaType: layerMediaType(compression), digest, size },
-    diffId: `sha256:${createHash("sha256").update(tar).digest("hex")}`,
+    diffId: sha256(tar),
     uncompressedSize: writer.size,
     entries: writer.entries,
   };

@@ -2,21 +2,17 @@ import { randomBytes } from "node:crypto";
 import {
   closeSync,
   existsSync,
-  fsyncSync,
-  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
-  renameSync,
   rmSync,
   unlinkSync,
-  writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
-import { processIsAlive, processStartTime } from "../src/store/process.js";
-import { fsyncDir } from "../src/util/atomic.js";
+import { processTag, processTagAlive } from "../src/store/process.js";
+import { fsyncDir, writeFileAtomic } from "../src/util/atomic.js";
 import type { SnapshotKind } from "./types.js";
 
 // One small JSON file per snapshot, records/<key>.json, so that a step's prepare and commit touch
@@ -83,31 +79,16 @@ export function readRecord(root: string, key: string): SnapshotRecord | undefine
  * appears complete or not at all: it is linked into place). Committed records are made durable.
  */
 export function writeRecord(root: string, key: string, record: SnapshotRecord, exclusive: boolean): void {
-  const dir = join(root, RECORDS_DIR);
-  const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
-  const durable = record.kind === "committed";
-  const fd = openSync(tmp, "wx", 0o644);
   try {
-    const buf = Buffer.from(`${JSON.stringify({ key, ...record })}\n`);
-    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    writeFileAtomic(recordPath(root, key), `${JSON.stringify({ key, ...record })}\n`, {
+      durable: record.kind === "committed",
+      exclusive,
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST")
+      throw new TsbuildError(`snapshot ${key}: already exists`);
+    throw err;
   }
-  if (exclusive) {
-    try {
-      linkSync(tmp, recordPath(root, key));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST")
-        throw new TsbuildError(`snapshot ${key}: already exists`);
-      throw err;
-    } finally {
-      unlinkSync(tmp);
-    }
-  } else {
-    renameSync(tmp, recordPath(root, key));
-  }
-  if (durable) fsyncDir(dir);
 }
 
 export function removeRecord(root: string, key: string): void {
@@ -118,20 +99,26 @@ export function removeRecord(root: string, key: string): void {
   }
 }
 
-/** Every record by key. A torn file (an active record cut by a power loss) is skipped. */
-export function listRecords(root: string): Map<string, SnapshotRecord> {
-  const out = new Map<string, SnapshotRecord>();
+/** Every record by key, and the names in records/ that are none (temp files, torn records). */
+function scanRecords(root: string): { records: Map<string, SnapshotRecord>; other: string[] } {
+  const records = new Map<string, SnapshotRecord>();
+  const other: string[] = [];
   const dir = join(root, RECORDS_DIR);
   for (const name of readdirSync(dir)) {
-    if (!name.endsWith(".json")) continue;
     try {
+      if (!name.endsWith(".json")) throw new Error("not a record");
       const { key, ...record } = parseRecord(readFileSync(join(dir, name), "utf8"), name);
-      out.set(key, record);
+      records.set(key, record);
     } catch {
-      continue;
+      other.push(name);
     }
   }
-  return out;
+  return { records, other };
+}
+
+/** Every record by key. A torn file (an active record cut by a power loss) is skipped. */
+export function listRecords(root: string): Map<string, SnapshotRecord> {
+  return scanRecords(root).records;
 }
 
 /** A new id dir (fs/ and work/ inside) under a random name: ids are never reused. */
@@ -170,20 +157,10 @@ function deadOwners(root: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => !ownerAlive(name));
+  return names.filter((name) => !processTagAlive(name));
 }
 
 const owned = new Set<string>();
-
-/** This process, as owner files and active records name it. */
-export function ownerName(): string {
-  return `${process.pid}-${processStartTime(process.pid) ?? ""}`;
-}
-
-function ownerAlive(owner: string): boolean {
-  const [pid, start] = owner.split("-");
-  return processIsAlive(Number(pid), start || undefined);
-}
 
 /**
  * Marks `root` as open by this process until it exits (the file goes in an exit handler; a killed
@@ -193,7 +170,7 @@ export function registerOwner(root: string): void {
   if (owned.has(root)) return;
   const dir = join(root, OWNERS_DIR);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, ownerName());
+  const file = join(dir, processTag());
   closeSync(openSync(file, "w"));
   owned.add(root);
   process.once("exit", () => rmSync(file, { force: true }));
@@ -210,31 +187,20 @@ export function recoverStore(root: string): string[] {
   mkdirSync(join(root, RECORDS_DIR), { recursive: true });
   migrateLegacyMetadata(root);
   const removed: string[] = [];
-  const recordsDir = join(root, RECORDS_DIR);
-  for (const name of readdirSync(recordsDir)) {
-    if (name.startsWith(".tmp-")) {
-      rmSync(join(recordsDir, name), { force: true });
-      removed.push(`${RECORDS_DIR}/${name}`);
-    }
+  const { records, other } = scanRecords(root);
+  for (const name of other) {
+    rmSync(join(root, RECORDS_DIR, name), { force: true });
+    removed.push(`${RECORDS_DIR}/${name}`);
   }
-  const records = listRecords(root);
   const committedIds = new Set([...records.values()].filter((r) => r.kind === "committed").map((r) => r.id));
   for (const [key, r] of records) {
     // An active snapshot or view of a process that is gone (a killed build), or one whose commit
     // was cut after the committed record was written.
-    const abandoned = r.owner !== undefined && !ownerAlive(r.owner);
+    const abandoned = r.owner !== undefined && !processTagAlive(r.owner);
     if (r.kind !== "committed" && (committedIds.has(r.id) || abandoned)) {
       removeRecord(root, key);
       records.delete(key);
       removed.push(key);
-    }
-  }
-  for (const name of readdirSync(recordsDir)) {
-    if (!name.endsWith(".json")) continue;
-    const key = decodeURIComponent(name.slice(0, -".json".length));
-    if (!records.has(key)) {
-      rmSync(join(recordsDir, name), { force: true });
-      removed.push(`${RECORDS_DIR}/${name}`);
     }
   }
   const used = new Set([...records.values()].map((r) => r.id));

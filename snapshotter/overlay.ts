@@ -2,11 +2,11 @@ import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { withStoreLock } from "../src/store/lock.js";
+import { processTag } from "../src/store/process.js";
 import {
   createIdDir,
   listRecords,
   needsRecovery,
-  ownerName,
   readRecord,
   recoverStore,
   registerOwner,
@@ -124,7 +124,7 @@ export class OverlaySnapshotter implements Snapshotter {
         labels: { ...labels },
         created: now,
         updated: now,
-        owner: ownerName(),
+        owner: processTag(),
       };
       if (parent !== undefined) r.parent = parent;
       try {

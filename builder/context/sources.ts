@@ -6,7 +6,7 @@ import { compileComponent, splitAtFirstWildcard } from "./glob.js";
 import { lstatIfExists } from "./lstat-if-exists.js";
 import { combineFilters, filterBelow, joinRel, type PathFilter } from "./path-filter.js";
 import { resolveInRoot } from "./securejoin.js";
-import { type TreeEntry, walkTree } from "./walk.js";
+import { compareStrings, type TreeEntry, walkTree } from "./walk.js";
 
 /** Where sources come from: the build context (or a named context dir), or another stage's rootfs. */
 export type SourceKind = "context" | "rootfs";
@@ -145,7 +145,7 @@ function globBelow(
     const next: string[] = [];
     for (const dirRel of dirs) {
       const names = listDir(join(root, dirRel)).filter((d) => re.test(d.name));
-      for (const d of names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      for (const d of names.sort((a, b) => compareStrings(a.name, b.name))) {
         const rel = joinRel(dirRel, d.name);
         if (!last && !d.isDirectory()) continue;
         // Excluded intermediate dirs matter only if they may hold re-included files; final matches are

@@ -49,6 +49,6 @@ function walkInto(dirAbs: string, dirRel: string, filter: PathFilter | undefined
 }
 
 /** The order of Array.prototype.sort() without a comparator (UTF-16 code units). */
-function compareStrings(a: string, b: string): number {
+export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -64,19 +64,15 @@ export async function runLayerStep(
 
 /** Commits `activeKey` as `name` unless a snapshot of that name (same content) exists already. */
 async function commitOrReuse(ctx: OpContext, name: string, activeKey: string): Promise<boolean> {
-  if (await exists(ctx, name)) return false;
+  if (await snapshotExists(ctx.snapshotter, name)) return false;
   try {
     await ctx.snapshotter.commit(name, activeKey);
     return true;
   } catch (err) {
     // A concurrent stage may have committed the identical layer first: theirs is as good as ours.
-    if (await exists(ctx, name)) return false;
+    if (await snapshotExists(ctx.snapshotter, name)) return false;
     throw err;
   }
-}
-
-function exists(ctx: OpContext, name: string): Promise<boolean> {
-  return snapshotExists(ctx.snapshotter, name);
 }
 
 /** Moves a stage forward by a step's result (fresh or from cache). */
@@ -119,7 +115,7 @@ export async function lookupCache(ctx: OpContext, key: Digest): Promise<CacheRec
 async function localRecord(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
   const rec = ctx.cache.get(key);
   if (!rec) return undefined;
-  if (rec.snapshot && !(await exists(ctx, rec.snapshot))) return undefined;
+  if (rec.snapshot && !(await snapshotExists(ctx.snapshotter, rec.snapshot))) return undefined;
   if (rec.layer && !ctx.store.has(rec.layer.digest)) return undefined;
   return rec;
 }

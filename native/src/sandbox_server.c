@@ -3,8 +3,8 @@
  * once per RUN (a fork of the Node process costs ~3 ms of its main thread; this process is small).
  *
  * Commands on stdin, one line each (a spec's bytes follow its line):
- *   prepare ID FLAGS    start `tsbuild-sandbox --spec-fd 4 --result-fd 3` (FLAGS: "n" network none,
- *                       "c" cgroup, "-" neither) with its stdout, stderr, result and spec on pipes
+ *   prepare ID ARGS...  start `tsbuild-sandbox ARGS...` (the --spec-fd form, its spec on fd 4 and its
+ *                       result on fd 3) with its stdout, stderr, result and spec on pipes
  *   spec ID LEN         LEN bytes of spec JSON for launcher ID, then EOF on its spec pipe
  *   cancel ID           EOF on its spec pipe without a spec: the launcher exits, unused
  *   kill ID SIGNAL      signal the launcher (it forwards TERM, INT, HUP and QUIT to its sandbox)
@@ -91,7 +91,7 @@ static void close_spec(struct launcher *l)
 	l->spec = -1;
 }
 
-static void start(int id, const char *flags, const char *self)
+static void start(int id, char *args, const char *self)
 {
 	int p[NREAD + 1][2];
 	for (int i = 0; i <= NREAD; i++)
@@ -113,14 +113,12 @@ static void start(int id, const char *flags, const char *self)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		const char *argv[8] = { self, "--spec-fd", "4", "--result-fd", "3" };
-		int n = 5;
-		if (strchr(flags, 'n'))
-			argv[n++] = "--network-none";
-		if (strchr(flags, 'c'))
-			argv[n++] = "--cgroup";
+		char *argv[16] = { (char *)self };
+		int n = 1;
+		for (char *save = NULL, *w = strtok_r(args, " ", &save); w && n < 15; w = strtok_r(NULL, " ", &save))
+			argv[n++] = w;
 		argv[n] = NULL;
-		execv(self, (char *const *)argv);
+		execv(self, argv);
 		_exit(LAUNCHER_ERROR_EXIT);
 	}
 	struct launcher *l = calloc(1, sizeof *l);
@@ -183,11 +181,11 @@ static char *take_bytes(size_t len)
 
 static void command(char *line, const char *self)
 {
-	int id;
-	char word[16], arg[16];
+	int id, at = 0;
+	char arg[16];
 	long len;
-	if (sscanf(line, "prepare %d %15s", &id, word) == 2) {
-		start(id, word, self);
+	if (sscanf(line, "prepare %d %n", &id, &at) == 1 && at > 0) {
+		start(id, line + at, self);
 	} else if (sscanf(line, "spec %d %ld", &id, &len) == 2 && len >= 0) {
 		char *spec = take_bytes((size_t)len);
 		struct launcher *l = find(id);

@@ -45,7 +45,7 @@ function readConfig(path: string): DockerConfig {
 
 function writeConfig(path: string, config: DockerConfig): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  writeFileAtomic(path, `${JSON.stringify(config, null, "\t")}\n`, 0o600);
+  writeFileAtomic(path, `${JSON.stringify(config, null, "\t")}\n`, { mode: 0o600 });
 }
 
 /** The helper that holds `registry`'s credentials, if config.json names one. */

@@ -28,3 +28,16 @@ export function processIsAlive(pid: number, startTime?: string): boolean {
   const now = processStartTime(pid);
   return now === undefined || now === startTime;
 }
+
+let ownTag: string | undefined;
+
+/** This process as "pid-starttime": a name for it that no later process with its pid can have. */
+export function processTag(): string {
+  return (ownTag ??= `${process.pid}-${processStartTime(process.pid) ?? ""}`);
+}
+
+/** Whether the process a processTag names is still running. */
+export function processTagAlive(tag: string): boolean {
+  const [pid, start] = tag.split("-");
+  return processIsAlive(Number(pid), start || undefined);
+}

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -13,11 +13,20 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+export interface AtomicWriteOptions {
+  mode?: number;
+  /** fsync the file and its directory (default): the write survives a power cut, not just a crash. */
+  durable?: boolean;
+  /** Fail with EEXIST if `path` exists, instead of replacing it (the file is linked into place). */
+  exclusive?: boolean;
+}
+
 /**
  * Writes a small file so that readers see either the old or the new content, never a torn one,
  * even if the process dies or the machine loses power mid-write: temp file, fsync, rename, fsync dir.
  */
-export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
+export function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
+  const { mode = 0o644, durable = true, exclusive = false } = opts;
   const dir = dirname(path);
   const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
   const fd = openSync(tmp, "wx", mode);
@@ -25,12 +34,20 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
     const buf = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(tmp, path);
-  fsyncDir(dir);
+  if (exclusive) {
+    try {
+      linkSync(tmp, path);
+    } finally {
+      unlinkSync(tmp);
+    }
+  } else {
+    renameSync(tmp, path);
+  }
+  if (durable) fsyncDir(dir);
 }
 
 /**

@@ -157,15 +157,17 @@ export class RemoteCacheSession implements RemoteCacheHooks {
     const previous = this.pending.get(record.snapshot);
     this.pending.set(record.snapshot, async (ctx) => {
       await previous?.(ctx);
-      if (await snapshotExists(ctx.snapshotter, record.snapshot!)) return;
-      await Promise.all(chain.map(({ layer: l }) => this.fetch(ctx, imp, l)));
-      ctx.signal.throwIfAborted();
-      await unpackLayers(
-        ctx.snapshotter,
-        ctx.store,
-        chain.map((c) => c.layer),
-        chain.map((c) => c.diffId),
-      );
+      // Another record of the same rootfs (a step that changed nothing) may have made it already.
+      if (!(await snapshotExists(ctx.snapshotter, record.snapshot!))) {
+        await Promise.all(chain.map(({ layer: l }) => this.fetch(ctx, imp, l)));
+        ctx.signal.throwIfAborted();
+        await unpackLayers(
+          ctx.snapshotter,
+          ctx.store,
+          chain.map((c) => c.layer),
+          chain.map((c) => c.diffId),
+        );
+      }
       ctx.cache.put(record);
     });
     return record;

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { parseGoDuration } from "../../../builder/dockerfile/duration.js";
-import { UsageError } from "../../errors.js";
+import { TsbuildError, UsageError } from "../../errors.js";
 import type { PrunePolicy, PruneReport, PruneTarget } from "../../store/gc.js";
 import { openStore } from "../open-store.js";
 import { formatSize } from "./images.js";
@@ -83,7 +83,6 @@ export async function pruneAfterBuild(
   log: NodeJS.WritableStream,
 ) {
   const { pruneStore } = await import("../../store/gc.js");
-  const { TsbuildError } = await import("../../errors.js");
   try {
     const r = await pruneStore(target, { keepStorage: keepStorage.bytes });
     log.write(`prune (keep ${keepStorage.text}): ${describeReport(r)}\n`);
