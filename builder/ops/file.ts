@@ -2,7 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { posix } from "node:path";
-import { DockerfileError } from "../../src/errors.js";
+import { BuildStepError, DockerfileError } from "../../src/errors.js";
 import { withMounts } from "../../snapshotter/mount.js";
 import { stageSourceChecksum } from "./stage-checksum.js";
 import { stepCacheKey } from "../cache/keys.js";
@@ -55,6 +55,9 @@ export async function execCopy(
   info: StepInfo,
 ): Promise<{ cached: boolean; durationMs: number }> {
   const fail = (msg: string) => new DockerfileError(cmd.location, `${cmd.kind}: ${msg}`, info.sourceLines);
+  // The Dockerfile is fine but the step cannot complete (a download failed): exit 1, not 2.
+  const failed = (msg: string) =>
+    new BuildStepError(`${cmd.location.file}:${cmd.location.startLine}: ${msg}`, cmd.location);
   const expand = (w: string) => {
     try {
       return info.lex.processWord(w, expansionEnv(s));
@@ -122,7 +125,7 @@ export async function execCopy(
       ...(heredocs.length ? { heredocs } : {}),
       ...(cmd.parents ? { parents: true } : {}),
       // The --checksum when given (a hit then needs no download), else the downloaded content's digest.
-      ...(urls.length ? { urls: await guardAsync(() => remote.identities(), fail) } : {}),
+      ...(urls.length ? { urls: await guardAsync(() => remote.identities(), failed) } : {}),
     },
   });
   const hit = await lookupCache(ctx, key);

@@ -1,6 +1,6 @@
 import type { Credentials } from "./credentials.js";
 import { basicAuth, tokenCache } from "./token.js";
-import type { HttpResponse } from "./transport.js";
+import type { HttpResponse } from "../http/client.js";
 import { type Challenge, parseChallenge } from "./www-authenticate.js";
 
 /** Where credentials come from; the default reads Docker's config.json (see credentials.ts). */

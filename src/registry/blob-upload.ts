@@ -4,7 +4,7 @@ import type { ContentStore } from "../store/types.js";
 import type { RegistryClient } from "./client.js";
 import { RegistryError } from "./errors.js";
 import type { TransferProgress } from "./transfer-progress.js";
-import type { HttpResponse } from "./transport.js";
+import type { HttpResponse } from "../http/client.js";
 
 /** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
 export const DEFAULT_CHUNK_SIZE = 8 << 20;

@@ -3,7 +3,8 @@ import { Authenticator, type CredentialSource } from "./auth.js";
 import { getCredentials } from "./credentials.js";
 import { RegistryError, describeFailure, isRetriableStatus } from "./errors.js";
 import { type RetryOptions, withRetry } from "./retry.js";
-import { type HttpResponse, httpRequest, registryBaseUrl } from "./transport.js";
+import { type HttpResponse, httpRequest } from "../http/client.js";
+import { registryBaseUrl } from "./transport.js";
 
 /** Every manifest type tsbuild reads, so that the registry never down-converts to schema 1. */
 export const MANIFEST_ACCEPT = [

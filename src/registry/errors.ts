@@ -1,5 +1,5 @@
 import { TsbuildError } from "../errors.js";
-import type { HttpResponse } from "./transport.js";
+import type { HttpResponse } from "../http/client.js";
 
 /** An HTTP answer from a registry that the operation cannot use; `status` is 0 for network failures. */
 export class RegistryError extends TsbuildError {

@@ -2,7 +2,7 @@ import { TTLCache } from "@isaacs/ttlcache";
 import type { Credentials } from "./credentials.js";
 import { RegistryError, describeFailure, isRetriableStatus } from "./errors.js";
 import { withRetry } from "./retry.js";
-import { httpRequest } from "./transport.js";
+import { httpRequest } from "../http/client.js";
 import type { Challenge } from "./www-authenticate.js";
 
 /** The spec's default lifetime when a token server leaves expires_in out. */

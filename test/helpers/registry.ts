@@ -1,8 +1,10 @@
 // Starts a real registry (CNCF distribution, Debian's docker-registry) on 127.0.0.1 with a free port and
-// a temp storage dir: plain, behind htpasswd, or with token auth against an issuer the test runs.
+// a temp storage dir: plain, behind htpasswd, with token auth against an issuer the test runs, or over
+// TLS on 127.0.0.2 (a loopback address that tsbuild, unlike 127.0.0.1, reaches over HTTPS).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { get as httpsGet } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,10 +24,12 @@ export interface RegistryOptions {
   /** user → password; the helper writes a bcrypt htpasswd file with `htpasswd -B`. */
   htpasswd?: Record<string, string>;
   token?: TokenAuthConfig;
+  /** PEM files: serve HTTPS on 127.0.0.2 with this certificate and key. */
+  tls?: { certificate: string; key: string; ca: string };
 }
 
 export interface RunningRegistry {
-  /** "127.0.0.1:PORT" */
+  /** "127.0.0.1:PORT" (127.0.0.2 with TLS) */
   host: string;
   port: number;
   dir: string;
@@ -46,7 +50,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-function configYaml(dir: string, port: number, opts: RegistryOptions): string {
+function configYaml(dir: string, addr: string, opts: RegistryOptions): string {
   const lines = [
     "version: 0.1",
     "log:",
@@ -57,8 +61,9 @@ function configYaml(dir: string, port: number, opts: RegistryOptions): string {
     "  delete:",
     "    enabled: true",
     "http:",
-    `  addr: 127.0.0.1:${port}`,
+    `  addr: ${addr}`,
   ];
+  if (opts.tls) lines.push("  tls:", `    certificate: ${opts.tls.certificate}`, `    key: ${opts.tls.key}`);
   if (opts.htpasswd) {
     const file = join(dir, "htpasswd");
     for (const [user, pass] of Object.entries(opts.htpasswd)) {
@@ -86,19 +91,18 @@ function configYaml(dir: string, port: number, opts: RegistryOptions): string {
 export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
   const dir = mkdtempSync(join(tmpdir(), "tsbuild-registry-"));
   const port = await freePort();
+  const host = `${opts.tls ? "127.0.0.2" : "127.0.0.1"}:${port}`;
   const config = join(dir, "config.yml");
-  writeFileSync(config, configYaml(dir, port, opts));
+  writeFileSync(config, configYaml(dir, host, opts));
   const child: ChildProcess = spawn(REGISTRY_BIN, ["serve", config], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const host = `127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`docker-registry exited ${child.exitCode}: ${stderr}`);
     try {
-      const res = await fetch(`http://${host}/v2/`);
-      await res.body?.cancel();
+      await probe(host, opts.tls?.ca);
       break;
     } catch {
       if (i > 200) throw new Error(`docker-registry did not start on ${host}: ${stderr}`);
@@ -112,6 +116,22 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     storedBlobs: () => storedBlobs(join(dir, "data")),
     stop: () => stopAndRemove(child, dir),
   };
+}
+
+/** Resolves once `GET /v2/` gets any answer; over HTTPS when `ca` (PEM file) is given. */
+async function probe(host: string, ca: string | undefined): Promise<void> {
+  if (!ca) {
+    const res = await fetch(`http://${host}/v2/`);
+    await res.body?.cancel();
+    return;
+  }
+  await new Promise<void>((resolve, reject) => {
+    const req = httpsGet(`https://${host}/v2/`, { ca: readFileSync(ca) }, (res) => {
+      res.resume();
+      resolve();
+    });
+    req.on("error", reject);
+  });
 }
 
 function storedBlobs(root: string): string[] {

@@ -4,9 +4,10 @@ import { createHash } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
-import { Readable, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BuildStepError } from "../../../src/errors.js";
+import { type HttpResponse, httpRequest } from "../../../src/http/client.js";
 import type { Digest } from "../../../src/oci/types.js";
 
 export function isRemoteUrl(src: string): boolean {
@@ -39,16 +40,16 @@ export function parseChecksum(value: string, url: string): Digest {
 }
 
 export async function download(url: string, signal: AbortSignal, expected?: Digest): Promise<Download> {
-  let res: Response;
+  let res: HttpResponse;
   try {
-    res = await fetch(url, { signal, redirect: "follow" });
+    res = await httpRequest(url, { signal });
   } catch (err) {
-    throw new BuildStepError(
-      `ADD ${url}: download failed: ${(err as Error).cause ?? (err as Error).message}`,
-    );
+    throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`);
   }
-  if (!res.ok || !res.body)
+  if (!res.ok) {
+    await res.discard();
     throw new BuildStepError(`ADD ${url}: download failed: HTTP ${res.status} ${res.statusText}`);
+  }
   const dir = mkdtempSync(join(tmpdir(), "tsbuild-add-"));
   const remove = () => rmSync(dir, { recursive: true, force: true });
   const path = join(dir, "download");
@@ -60,11 +61,7 @@ export async function download(url: string, signal: AbortSignal, expected?: Dige
     },
   });
   try {
-    await pipeline(
-      Readable.fromWeb(res.body as import("node:stream/web").ReadableStream),
-      tap,
-      createWriteStream(path, { mode: 0o600 }),
-    );
+    await pipeline(res.body, tap, createWriteStream(path, { mode: 0o600 }));
   } catch (err) {
     remove();
     throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`);

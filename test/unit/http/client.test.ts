@@ -1,9 +1,9 @@
-// The registry's HTTP transport (node:http): redirects as fetch follows them, bodies, connection reuse.
+// tsbuild's HTTP client (node:http): redirects as fetch follows them, bodies, connection reuse.
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isTransient } from "../../../src/registry/retry.js";
-import { httpRequest } from "../../../src/registry/transport.js";
+import { httpRequest } from "../../../src/http/client.js";
 
 interface Seen {
   method: string;
