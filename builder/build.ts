@@ -131,7 +131,10 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
   // With RUN steps to come, the first miss starts a sandbox for them (SandboxPool.prepare).
   const sandboxes = new SandboxPool(
-    [...needed].some((i) => set.stages[i]?.commands.some((c) => c.kind === "RUN")),
+    [...needed].reduce(
+      (n, i) => n + (set.stages[i]?.commands.filter((c) => c.kind === "RUN").length ?? 0),
+      0,
+    ),
   );
   const ctx: OpContext = {
     sandboxes,

@@ -239,8 +239,12 @@ export class SandboxPool implements SandboxRunner {
   /** Starts the launchers (made on first use). */
   private server: SandboxServer | undefined;
 
-  /** expectRuns: whether prepare() may start a launcher (a build without RUN steps never needs one). */
-  constructor(private readonly expectRuns = true) {}
+  /**
+   * runsLeft: how many RUNs the build may still ask for (its RUN instructions; cached ones never ask).
+   * No launcher is prepared once none is left: a build without RUN steps never starts one, and a
+   * build's last RUN does not start one that would only be ended.
+   */
+  constructor(private runsLeft = Number.POSITIVE_INFINITY) {}
 
   /**
    * Starts a launcher of a RUN's usual kind (host network, cgroups) before any RUN asks: a build calls
@@ -248,13 +252,13 @@ export class SandboxPool implements SandboxRunner {
    * hits every step would only pay for a launcher it ends unused.
    */
   prepare(): void {
-    if (this.expectRuns) this.refill({ networkNone: false, cgroup: true });
+    this.refill({ networkNone: false, cgroup: true });
   }
 
-  /** Starts a launcher of this kind unless one is ready (or the pool is closed). */
+  /** Starts a launcher of this kind unless one is ready, no RUN is left, or the pool is closed. */
   private refill(mode: LaunchMode): void {
     const key = modeKey(mode);
-    if (!this.closed && !this.ready.has(key)) this.ready.set(key, this.launcher(mode));
+    if (!this.closed && this.runsLeft > 0 && !this.ready.has(key)) this.ready.set(key, this.launcher(mode));
   }
 
   private launcher(mode: LaunchMode): Launcher {
@@ -263,6 +267,7 @@ export class SandboxPool implements SandboxRunner {
   }
 
   run(spec: SandboxSpec, opts: RunSandboxOptions = {}): Promise<SandboxResult> {
+    this.runsLeft--;
     const mode = modeOf(spec);
     // A prepared launcher's mount namespace is a copy taken when it started: a bind source that Node
     // mounted since (a stage's rootfs for RUN --mount=type=bind,from=) is not in it.

@@ -8,7 +8,7 @@ import { digestHex } from "../oci/digest.js";
 import type { Descriptor, Digest } from "../oci/types.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import { readIndex, removeImageRef, setImageRef, imageRecords } from "./index-file.js";
-import { ingestFilePid, startIngest } from "./ingest.js";
+import { ingestFilePid, startIngest, writeBlobSync } from "./ingest.js";
 import { withStoreLock } from "./lock.js";
 import { processIsAlive } from "./process.js";
 import type { ContentStore, ImageRecord } from "./types.js";
@@ -16,6 +16,8 @@ import type { ContentStore, ImageRecord } from "./types.js";
 /** The lock that guards index.json. */
 export const INDEX_LOCK = "index";
 
+/** In-memory blobs up to this size are written on the calling thread (configs, manifests, small layers). */
+const SYNC_WRITE_LIMIT = 4 << 20;
 const OCI_LAYOUT = `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`;
 
 /**
@@ -88,6 +90,10 @@ class FileContentStore implements ContentStore {
       );
     }
     if (this.has(digest)) return { digest, size: buf.length };
+    if (buf.length <= SYNC_WRITE_LIMIT) {
+      writeBlobSync(this.root, buf, digest as Digest);
+      return { digest, size: buf.length };
+    }
     const w = await this.ingest();
     w.stream.end(buf);
     return w.commit(expected);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -21,6 +21,29 @@ export function ingestFileName(): string {
 export function ingestFilePid(name: string): number | undefined {
   const m = /^(\d+)-[0-9a-f]+$/.exec(name);
   return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Writes a blob whose bytes are all in memory and whose digest is known, on the calling thread: the
+ * same temp file in ingest/, fsync, rename and directory fsync as an ingest, without its five thread
+ * pool round trips (~0.7 ms of a small RUN step's layer).
+ */
+export function writeBlobSync(root: string, buf: Buffer, digest: Digest): void {
+  const tmp = join(root, "ingest", ingestFileName());
+  const fd = openSync(tmp, "wx", BLOB_MODE);
+  try {
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
+  }
+  closeSync(fd);
+  const blobDir = join(root, "blobs", "sha256");
+  // A concurrent commit of the same content may rename over ours: same bytes, still atomic.
+  renameSync(tmp, join(blobDir, digest.slice(7)));
+  fsyncDir(blobDir);
 }
 
 /** Starts writing one blob into `<root>/ingest/`; see IngestWriter. */
