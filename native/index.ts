@@ -33,6 +33,7 @@ interface Addon {
   mount(source: string, target: string, fstype: string, flags: number, data?: string): void;
   umount(target: string, flags?: number): void;
   lstatDir(dir: string): [names: string[], fields: Float64Array];
+  flock(fd: number, op: 0 | 1): boolean;
   MS: MountFlags;
   MNT_DETACH: number;
 }
@@ -61,6 +62,18 @@ export function lsetxattr(path: string, name: string, value: Buffer | string): v
 
 export function lremovexattr(path: string, name: string): void {
   addon.lremovexattr(path, name);
+}
+
+/**
+ * Takes the exclusive flock(2) of an open file without waiting: false when another open file holds it.
+ * The kernel drops it when the holder's descriptor closes, a killed process's included.
+ */
+export function tryLockExclusive(fd: number): boolean {
+  return addon.flock(fd, 1);
+}
+
+export function unlock(fd: number): void {
+  addon.flock(fd, 0);
 }
 
 /** mode includes the file type (fs.constants.S_IFCHR, ...) and permission bits. */

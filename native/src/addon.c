@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -303,6 +304,28 @@ out:
 	return ret;
 }
 
+/* flock(fd, op): op 1 takes an exclusive lock without waiting (true, or false when another open file
+ * holds it), 0 releases. A lock dies with its holder's last descriptor, so a killed process leaves none. */
+static napi_value js_flock(napi_env env, napi_callback_info info)
+{
+	ARGS(2);
+	uint32_t fd, op;
+	TRY(get_u32(env, argv[0], "fd", &fd));
+	TRY(get_u32(env, argv[1], "op", &op));
+	int rc;
+	do
+		rc = flock((int)fd, op ? LOCK_EX | LOCK_NB : LOCK_UN);
+	while (rc < 0 && errno == EINTR);
+	if (rc < 0 && errno != EWOULDBLOCK) {
+		throw_errno(env, "flock", "lock file");
+		goto out;
+	}
+	napi_get_boolean(env, rc == 0, &ret);
+out:
+	args_free(&a);
+	return ret;
+}
+
 /* mountOverlay(target, lowerdirs, upperdir?, workdir?, options?) */
 static napi_value js_mount_overlay(napi_env env, napi_callback_info info)
 {
@@ -488,6 +511,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "mount", NULL, js_mount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "umount", NULL, js_umount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
 	napi_value ms;

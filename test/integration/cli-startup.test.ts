@@ -89,7 +89,8 @@ describe("CLI start-up snapshot", () => {
   });
 
   it("finds the native parts next to the snapshot, not where it was built", () => {
-    // A copy of the package whose native/build holds only a stub launcher that fails in its own way.
+    // A copy of the package whose native/build holds the addon (store locks use it) and a stub
+    // launcher that fails in its own way.
     const copy = tempDir("moved");
     try {
       mkdirSync(join(copy.path, "bin"));
@@ -101,6 +102,10 @@ describe("CLI start-up snapshot", () => {
       cpSync(join(REPO, "package.json"), join(copy.path, "package.json"));
       symlinkSync(join(REPO, "node_modules"), join(copy.path, "node_modules"));
       mkdirSync(join(copy.path, "native/build"), { recursive: true });
+      cpSync(
+        join(REPO, "native/build/tsbuild_native.node"),
+        join(copy.path, "native/build/tsbuild_native.node"),
+      );
       writeFileSync(
         join(copy.path, "native/build/tsbuild-sandbox"),
         "#!/bin/sh\necho moved-launcher >&2\nexit 125\n",

@@ -1,10 +1,12 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { lockPath, withStoreLock } from "../../../src/store/lock.js";
-import { transpileSources } from "./transpile.js";
+
+/** The compiled lock module (`npm test` builds dist/ first): holders in other processes load it. */
+const COMPILED_LOCK = join(import.meta.dirname, "../../../dist/src/store/lock.js");
 
 let dir: string;
 beforeEach(() => {
@@ -14,6 +16,28 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 function deadPid(): number {
   return Number(spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim());
+}
+
+/** A process holding `root`'s "index" lock until killed; resolves once it holds it. */
+async function holdInChild(root: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      "--input-type=module",
+      "-e",
+      `import { withStoreLock } from ${JSON.stringify(COMPILED_LOCK)};
+await withStoreLock(${JSON.stringify(root)}, "index", async () => {
+  process.stdout.write("held\\n");
+  await new Promise(() => setInterval(() => {}, 1000));
+});`,
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`lock holder exited ${code}`)));
+  });
+  return child;
 }
 
 function runNode(script: string, args: string[]): Promise<number | null> {
@@ -26,13 +50,11 @@ function runNode(script: string, args: string[]): Promise<number | null> {
 
 describe("withStoreLock", () => {
   it("serializes holders in separate processes", async () => {
-    const code = join(dir, "code");
-    transpileSources(code, ["src/errors.ts", "src/store/process.ts", "src/store/lock.ts"]);
-    const script = join(code, "holder.js");
+    const script = join(dir, "holder.mjs");
     writeFileSync(
       script,
       `import { appendFileSync } from "node:fs";
-import { withStoreLock } from "./src/store/lock.js";
+import { withStoreLock } from ${JSON.stringify(COMPILED_LOCK)};
 const [root, log] = process.argv.slice(2);
 for (let i = 0; i < 5; i++) {
   await withStoreLock(root, "index", async () => {
@@ -54,7 +76,8 @@ for (let i = 0; i < 5; i++) {
       const pid = lines[i]!.split(" ")[1];
       expect([lines[i], lines[i + 1]]).toEqual([`start ${pid}`, `end ${pid}`]);
     }
-    expect(readdirSync(join(store, "locks"))).toEqual([]);
+    // One lock file, kept: holders flock it instead of creating and removing files.
+    expect(readdirSync(join(store, "locks"))).toEqual(["index.lock"]);
   });
 
   it("serializes holders in one process", async () => {
@@ -71,21 +94,27 @@ for (let i = 0; i < 5; i++) {
     expect(events).toEqual(["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
   });
 
-  it("takes over a stale lock left by a dead process", async () => {
+  it("is free again as soon as its holder is killed, and ignores lock files of older versions", async () => {
     mkdirSync(join(dir, "locks"));
+    // tsbuild before flock left a file naming its pid; a dead holder's must not block anyone.
     writeFileSync(lockPath(dir, "index"), `${deadPid()}\n`);
+    const holder = await holdInChild(dir);
+    await expect(withStoreLock(dir, "index", () => 1, { timeoutMs: 100 })).rejects.toThrow(/timed out/);
+    const exited = new Promise((r) => holder.once("exit", r));
+    holder.kill("SIGKILL");
+    await exited;
     expect(await withStoreLock(dir, "index", () => 42, { timeoutMs: 1000 })).toBe(42);
-    expect(readdirSync(join(dir, "locks"))).toEqual([]);
   });
 
-  it("fails after the timeout naming the lock file and the live holder", async () => {
-    mkdirSync(join(dir, "locks"));
-    const path = lockPath(dir, "index");
-    writeFileSync(path, `${process.ppid}\n`);
-    await expect(withStoreLock(dir, "index", () => 1, { timeoutMs: 150 })).rejects.toThrow(
-      `timed out after 150 ms waiting for lock ${path} (held by pid ${process.ppid})`,
-    );
-    expect(readFileSync(path, "utf8")).toBe(`${process.ppid}\n`);
+  it("fails after the timeout naming the lock file", async () => {
+    const holder = await holdInChild(dir);
+    try {
+      await expect(withStoreLock(dir, "index", () => 1, { timeoutMs: 150 })).rejects.toThrow(
+        `timed out after 150 ms waiting for lock ${lockPath(dir, "index")} (held by another process)`,
+      );
+    } finally {
+      holder.kill("SIGKILL");
+    }
   });
 
   it("releases the lock when fn throws", async () => {
