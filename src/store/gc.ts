@@ -1,8 +1,11 @@
-// `tsbuild prune`: least-recently-used cache records go first, then the snapshots and blobs that
-// nothing kept (a record or a tagged image) reaches any more. Never runs beside a build (gc/in-use.ts).
-import { readdirSync, statSync, unlinkSync } from "node:fs";
+// `tsbuild prune`: least-recently-used cache records and cache mounts go first, then the snapshots and
+// blobs that nothing kept (a record or a tagged image) reaches any more. Never runs beside a build
+// (gc/in-use.ts), so no cache mount is in use while it runs.
+import { readdirSync, rmSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { CacheRecords } from "../../builder/cache/records.js";
+import { listCacheMounts } from "../../builder/ops/mounts/cache-dir.js";
+import { diskUsage } from "../../snapshotter/overlay.js";
 import { chainSnapshotName } from "../../snapshotter/unpack.js";
 import type { SnapshotInfo, Snapshotter } from "../../snapshotter/types.js";
 import { TsbuildError } from "../errors.js";
@@ -19,6 +22,8 @@ export type { PrunePolicy } from "./gc/select.js";
 
 export interface PruneReport {
   records: { removed: number; kept: number };
+  /** RUN --mount=type=cache dirs: kept by a plain prune, chosen by last use like records otherwise. */
+  cacheMounts: { removed: number; bytes: number };
   snapshots: { removed: number; bytes: number };
   blobs: { removed: number; bytes: number };
 }
@@ -95,6 +100,23 @@ async function collect(t: PruneTarget, policy: PrunePolicy, now: number): Promis
     for (const n of pinnedSnapshots) pinned.set(`snapshot ${n}`, await usage(n));
     for (const [d, size] of blobSize) pinned.set(`blob ${d}`, size);
   }
+  // Cache mounts compete with records for the same budget, by their last use; leftovers of killed
+  // builds (private copies, half-made dirs) always go.
+  const mounts = listCacheMounts(t.root);
+  const mountBytes = new Map<string, number>();
+  const mountBytesOf = (dir: string): number => {
+    let n = mountBytes.get(dir);
+    if (n === undefined) mountBytes.set(dir, (n = diskUsage(dir).size));
+    return n;
+  };
+  for (const m of mounts) {
+    candidates.push({
+      key: `cache-mount ${m.dir}`,
+      lastUsed: new Date(m.lastUsedMs).toISOString(),
+      intact: !m.leftover,
+      holds: new Map(policy.keepStorage !== undefined ? [[`cache-mount ${m.dir}`, mountBytesOf(m.dir)]] : []),
+    });
+  }
   const keep = recordsToKeep(candidates, policy, now, pinned);
 
   const keptSnapshots = new Set(pinnedSnapshots);
@@ -109,11 +131,19 @@ async function collect(t: PruneTarget, policy: PrunePolicy, now: number): Promis
   }
   if (policy.all) pruneChecksumMemos(t.root);
 
+  const keptRecords = records.filter((r) => keep.has(r.key)).length;
   const report: PruneReport = {
-    records: { removed: records.length - keep.size, kept: keep.size },
+    records: { removed: records.length - keptRecords, kept: keptRecords },
+    cacheMounts: { removed: 0, bytes: 0 },
     snapshots: { removed: 0, bytes: 0 },
     blobs: { removed: 0, bytes: 0 },
   };
+  for (const m of mounts) {
+    if (keep.has(`cache-mount ${m.dir}`)) continue;
+    report.cacheMounts.bytes += mountBytesOf(m.dir);
+    rmSync(m.dir, { recursive: true, force: true });
+    report.cacheMounts.removed++;
+  }
   // Children before parents: a snapshot with a child cannot be removed. Active snapshots and views
   // are leftovers of killed builds here (no build is running).
   const doomed = [...snaps.keys()].filter((n) => !keptSnapshots.has(n));

@@ -3,8 +3,19 @@
 //   shared  – everyone uses the same dir at once;
 //   locked  – one user at a time, the others wait (a store lock, so it holds across tsbuild processes);
 //   private – the shared dir when nobody uses it, otherwise a fresh dir of one's own, dropped afterwards.
+// Each use sets the dir's times: `tsbuild prune` reads its mtime as the mount's last use.
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from "node:fs";
 import { join } from "node:path";
 import { withStoreLock } from "../../../src/store/lock.js";
 
@@ -22,8 +33,37 @@ const LOCKED_WAIT_MS = 24 * 3600 * 1000;
 /** Users of each cache dir in this process right now (private mounts look here). */
 const inUse = new Map<string, number>();
 
+const CACHE_MOUNTS = "cache-mounts";
+
 export function cacheMountDir(root: string, id: string): string {
-  return join(root, "cache-mounts", createHash("sha256").update(id).digest("hex"));
+  return join(root, CACHE_MOUNTS, createHash("sha256").update(id).digest("hex"));
+}
+
+export interface StoredCacheMount {
+  dir: string;
+  /** The last time a build mounted it, ms. */
+  lastUsedMs: number;
+  /** A private copy or a half-made dir that a killed build left behind: nobody will use it again. */
+  leftover: boolean;
+}
+
+/** Every dir under cache-mounts/. */
+export function listCacheMounts(root: string): StoredCacheMount[] {
+  let names: string[];
+  try {
+    names = readdirSync(join(root, CACHE_MOUNTS));
+  } catch {
+    return [];
+  }
+  return names.map((name) => {
+    const dir = join(root, CACHE_MOUNTS, name);
+    return { dir, lastUsedMs: statSync(dir).mtimeMs, leftover: !/^[0-9a-f]{64}$/.test(name) };
+  });
+}
+
+function noteUse(dir: string): void {
+  const now = new Date();
+  utimesSync(dir, now, now);
 }
 
 /** Creates the dir with the mount's mode/owner the first time; later builds find it as they left it. */
@@ -60,6 +100,7 @@ export async function withCacheDir<T>(
   const dir = cacheMountDir(root, m.id);
   ensureDir(dir, m);
   if (m.sharing === "private" && (inUse.get(dir) ?? 0) > 0) {
+    noteUse(dir);
     const own = `${dir}.private-${randomBytes(6).toString("hex")}`;
     mkdirSync(own);
     chownSync(own, m.uid ?? 0, m.gid ?? 0);
@@ -72,9 +113,11 @@ export async function withCacheDir<T>(
   }
   const use = async () => {
     inUse.set(dir, (inUse.get(dir) ?? 0) + 1);
+    noteUse(dir);
     try {
       return await fn(dir);
     } finally {
+      noteUse(dir);
       const n = (inUse.get(dir) ?? 1) - 1;
       if (n > 0) inUse.set(dir, n);
       else inUse.delete(dir);

@@ -61,12 +61,13 @@ export function registerPrune(program: Command): void {
 }
 
 function reclaimed(r: PruneReport): number {
-  return r.snapshots.bytes + r.blobs.bytes;
+  return r.cacheMounts.bytes + r.snapshots.bytes + r.blobs.bytes;
 }
 
 function describeReport(r: PruneReport): string {
   return (
     `removed ${r.records.removed} cache records (${r.records.kept} kept), ` +
+    `${r.cacheMounts.removed} cache mounts (${formatSize(r.cacheMounts.bytes)}), ` +
     `${r.snapshots.removed} snapshots (${formatSize(r.snapshots.bytes)}), ` +
     `${r.blobs.removed} blobs (${formatSize(r.blobs.bytes)})`
   );

@@ -1,10 +1,11 @@
 // `tsbuild prune` on a real store: what tagged images use survives and still exports and verifies;
 // unreferenced records, snapshots and blobs go; a running build blocks it; a rebuild still works.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
+import { cacheMountDir } from "../../../builder/ops/mounts/cache-dir.js";
 import { snapshotKinds, TSBUILD, tempDir, tsbuild } from "../../helpers/tsbuild.js";
 import { BASE_STAGE, BUSYBOX, rebuilt } from "./helpers.js";
 
@@ -133,7 +134,9 @@ describe("prune", () => {
     const left = snapshots(store.path);
     expect(left.every((n) => n.startsWith("chain:"))).toBe(true);
     const again = tsbuild(["prune", "--keep-storage", "0"], { root: store.path });
-    expect(again.stdout).toMatch(/^removed 0 cache records \(0 kept\), 0 snapshots .*, 0 blobs/);
+    expect(again.stdout).toMatch(
+      /^removed 0 cache records \(0 kept\), 0 cache mounts .*, 0 snapshots .*, 0 blobs/,
+    );
     expect(snapshots(store.path)).toEqual(left);
     expect(tsbuild(["verify"], { root: store.path }).code).toBe(0);
     // A bad size fails before anything is built.
@@ -149,5 +152,65 @@ describe("prune", () => {
   it("rejects a bad size or filter with a usage error", () => {
     expect(tsbuild(["prune", "--keep-storage", "lots"], { root: store.path }).code).toBe(2);
     expect(tsbuild(["prune", "--filter", "label=x"], { root: store.path }).code).toBe(2);
+  });
+});
+
+describe("prune and RUN --mount=type=cache", () => {
+  const store = tempDir("prune-mounts");
+  const work = tempDir("prune-mounts-work");
+  const ctx = join(work.path, "ctx");
+  mkdirSync(ctx);
+  writeFileSync(
+    join(ctx, "Dockerfile"),
+    [
+      BASE_STAGE,
+      "FROM base",
+      "ARG RUNID",
+      'RUN --mount=type=cache,id=fresh,target=/c echo "$RUNID" >> /c/log && cp /c/log /fresh-log',
+      "RUN --mount=type=cache,id=stale,target=/c echo x > /c/f",
+      "",
+    ].join("\n"),
+  );
+  const build = (runId: string) =>
+    tsbuild(["build", "-t", "mounts:1", ...BUSYBOX, "--build-arg", `RUNID=${runId}`, ctx], {
+      root: store.path,
+    });
+  const mountDirs = () => readdirSync(join(store.path, "cache-mounts")).sort();
+  const fresh = cacheMountDir(store.path, "fresh");
+  const stale = cacheMountDir(store.path, "stale");
+  afterAll(() => {
+    store.cleanup();
+    work.cleanup();
+  });
+
+  it("keeps cache mounts on a plain prune, drops them by last use, --keep-storage and leftovers", () => {
+    expect(build("1").code).toBe(0);
+    expect(mountDirs()).toEqual([fresh, stale].map((d) => d.split("/").pop()).sort());
+    // The "stale" mount was last used two days ago; a killed build left a private copy behind.
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(stale, twoDaysAgo, twoDaysAgo);
+    mkdirSync(`${fresh}.private-0123456789ab`);
+
+    const plain = tsbuild(["prune"], { root: store.path });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/, 1 cache mounts /);
+    expect(existsSync(fresh) && existsSync(stale)).toBe(true);
+    expect(existsSync(`${fresh}.private-0123456789ab`)).toBe(false);
+
+    const old = tsbuild(["prune", "--filter", "until=24h"], { root: store.path });
+    expect(old.stdout).toMatch(/, 1 cache mounts /);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(fresh)).toBe(true);
+
+    const all = tsbuild(["prune", "--keep-storage", "0"], { root: store.path });
+    expect(all.stdout).toMatch(/, 1 cache mounts /);
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it("a build after the prune gets an empty cache dir again", () => {
+    const r = build("2");
+    expect(r.code, r.stderr).toBe(0);
+    // The log the first build appended to went with the prune: this build's line is the only one.
+    expect(readFileSync(join(fresh, "log"), "utf8")).toBe("2\n");
   });
 });
