@@ -238,8 +238,12 @@ bench_context() {
 	done
 }
 
+# The builders take turns rep by rep (like the contexts above), so that a slow spell of this VM
+# (its speed drifts by 1.5x over minutes) falls on all of them instead of on whoever ran then.
 bench_steps() {
-	local b rep one twenty
+	local b rep one twenty ready=()
+	one=$(fresh_copy "$here/one-step" one-step)
+	twenty=$(fresh_copy "$here/twenty-steps" twenty-steps)
 	for b in "${builder_list[@]}"; do
 		if [ "$b" = tsbuild ] && ! tsbuild_available; then
 			record "steps	1" "$b" skip
@@ -247,22 +251,32 @@ bench_steps() {
 			continue
 		fi
 		log "== per-step cost: $b"
-		one=$(fresh_copy "$here/one-step" one-step)
-		twenty=$(fresh_copy "$here/twenty-steps" twenty-steps)
 		if ! peer_reset "$b" >>"$TSB_W/logs/reset-$b.log" 2>&1; then
 			tail -15 "$TSB_W/logs/reset-$b.log" | sed 's/^/    /' >&2
 			record "steps	1" "$b" FAIL
 			record "steps	20" "$b" FAIL
 			continue
 		fi
-		# untimed warm-up: the base image is unpacked/loaded, caches are hot
+		ready+=("$b")
+	done
+	# The resets above deleted each builder's stores of the context phase: tens of thousands of
+	# inodes. This VM's ext4 has no journal, and each inode allocation then steps over every cached
+	# inode freed in the last 30 s (recently_deleted()): creating files stays several times slower
+	# for minutes, whoever creates them. Dropping the page cache (those inode table blocks) ends it;
+	# the warm-up builds below then load every builder's binaries again.
+	sync
+	echo 1 >/proc/sys/vm/drop_caches
+	# untimed warm-up: the base image is unpacked/loaded, caches are hot
+	for b in "${ready[@]}"; do
 		peer_build "$b" bench-steps:warmup "$one/Dockerfile" "$one" >>"$TSB_W/logs/steps.$b.warmup.log" 2>&1 || true
-		for ((rep = 1; rep <= reps; rep++)); do
+	done
+	for ((rep = 1; rep <= reps; rep++)); do
+		for b in "${ready[@]}"; do
 			timed "$b" "steps	1" "steps.$b.1.$rep" bench-steps:1 "$one/Dockerfile" "$one" --no-cache || true
 			timed "$b" "steps	20" "steps.$b.20.$rep" bench-steps:20 "$twenty/Dockerfile" "$twenty" --no-cache || true
 		done
-		peer_release "$b"
 	done
+	for b in "${ready[@]}"; do peer_release "$b"; done
 }
 
 # value KEY BUILDER — median over reps; FAIL if any rep failed; "-" if none.
