@@ -7,7 +7,14 @@ import { builtinModules } from "node:module";
 
 // Node 20 cannot load these while it builds a snapshot (node:http's module init fails there; the rest
 // warn that their state may not survive), so the bundle requires them on first use instead.
-const LOAD_ON_FIRST_USE = ["node:http", "node:https", "node:tls", "node:child_process", "node:module"];
+const LOAD_ON_FIRST_USE = [
+  "node:http",
+  "node:https",
+  "node:tls",
+  "node:net",
+  "node:child_process",
+  "node:module",
+];
 
 /**
  * Rewrites `require("node:http")` and the like into a proxy that requires the module when a property is

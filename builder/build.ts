@@ -24,6 +24,7 @@ import { ShellLex } from "./dockerfile/shell.js";
 import type { Stage, StageSet } from "./dockerfile/types.js";
 import type { OpContext, PullPolicy } from "./ops/context.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
+import type { SshSources } from "./ops/mounts/ssh.js";
 import { takeOnBuildTriggers } from "./ops/onbuild.js";
 import { mountFromRefs } from "./ops/run-mounts.js";
 import { checkDockerfile } from "./dockerfile/checks.js";
@@ -68,6 +69,8 @@ export interface BuildOptions {
   metricsFile?: string;
   /** `--secret id=X,src=FILE|env=VAR`, by id, for RUN --mount=type=secret. */
   secrets?: Record<string, SecretSource>;
+  /** `--ssh ID[=SOCKET]`: ssh-agent sockets by id, for RUN --mount=type=ssh. */
+  ssh?: SshSources;
   /** When base images are pulled: missing (default), always (`--pull`), never (`--pull=never`). */
   pull?: PullPolicy;
   /** Registries reached over plain HTTP besides loopback: `--insecure-registry`. */
@@ -152,6 +155,7 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
     noCache: opts.noCache,
     root: deps.root,
     secrets: opts.secrets,
+    ssh: opts.ssh,
     lex,
     pull: { policy: opts.pull ?? "missing", insecureRegistries: opts.insecureRegistries ?? [] },
   };

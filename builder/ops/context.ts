@@ -8,6 +8,7 @@ import type { StepProbe } from "../metrics.js";
 import type { ShellLex } from "../dockerfile/shell.js";
 import type { CopySources } from "./file.js";
 import type { SecretSource } from "./mounts/secrets.js";
+import type { SshSources } from "./mounts/ssh.js";
 import type { SandboxRunner } from "../../native/sandbox.js";
 
 /** `missing` (default): pull only images the store lacks; `always`: `--pull`; `never`: offline. */
@@ -32,6 +33,8 @@ export interface OpContext {
   root?: string;
   /** `--secret id=X,src=FILE|env=VAR` from the CLI, by id; values are read only when a RUN mounts them. */
   secrets?: Record<string, SecretSource>;
+  /** `--ssh ID[=SOCKET]` from the CLI: the ssh-agent socket of each id, for RUN --mount=type=ssh. */
+  ssh?: SshSources;
   /** Where RUN --mount=type=bind reads from (context, named contexts, stages); set once the solver exists. */
   mountSources?: CopySources;
   /** Expands RUN --mount option values with the stage's ARG/ENV, as BuildKit does. */

@@ -9,6 +9,7 @@ import type { SourceDir } from "./file.js";
 import { withCacheDir } from "./mounts/cache-dir.js";
 import { contextPath, rootfsPath, withStageRoot, withThrowawayWrites } from "./mounts/bind.js";
 import { readSecret, secretFile } from "./mounts/secrets.js";
+import { withSshProxy } from "./mounts/ssh.js";
 
 export type SandboxMount = NonNullable<SandboxSpec["mounts"]>[number];
 
@@ -45,7 +46,16 @@ export function expandMount(m: RunMount, expand: (w: string) => string, workdir:
 
 export async function planRunMounts(specs: RunMount[], ctx: OpContext, fail: Fail): Promise<MountPlan> {
   const resources: Resource[] = [];
-  for (const m of specs) resources.push(await resource(m, ctx, fail));
+  let sshIndex = 0;
+  for (const m of specs) {
+    // BuildKit's default target of the Nth ssh mount of a RUN.
+    const spec =
+      m.type === "ssh" && m.target === undefined
+        ? { ...m, target: `/run/buildkit/ssh_agent.${sshIndex}` }
+        : m;
+    if (m.type === "ssh") sshIndex++;
+    resources.push(await resource(spec, ctx, fail));
+  }
   return {
     keyInputs: resources.map((r) => r.key),
     run: (fn) => provideAll(resources, [], [], fn),
@@ -75,6 +85,8 @@ function resource(m: RunMount, ctx: OpContext, fail: Fail): Promise<Resource> | 
       return secretResource(m, ctx, fail);
     case "bind":
       return bindResource(m, ctx, fail);
+    case "ssh":
+      return sshResource(m, ctx, fail);
     default:
       throw fail(`--mount=type=${m.type} is not supported`);
   }
@@ -140,6 +152,26 @@ function secretResource(m: RunMount, ctx: OpContext, fail: Fail): Resource {
       } finally {
         file.remove();
       }
+    },
+  };
+}
+
+function sshResource(m: RunMount, ctx: OpContext, fail: Fail): Resource {
+  const id = m.id ?? "default";
+  const agent = ctx.ssh?.[id];
+  if (agent === undefined && m.required) throw fail(`ssh ${id}: required, but no --ssh ${id} was given`);
+  return {
+    // Not the agent's socket: another agent (another machine, another CI run) is the same step.
+    key: { type: "ssh", id, target: m.target, mode: m.mode, uid: m.uid, gid: m.gid },
+    provide: (fn) => {
+      // Like BuildKit: an optional mount with no agent is left out, and the command sees no SSH_AUTH_SOCK.
+      if (agent === undefined) return fn({});
+      return withSshProxy(agent, { mode: m.mode, uid: m.uid, gid: m.gid }, (socket) =>
+        fn({
+          env: `SSH_AUTH_SOCK=${m.target!}`,
+          mount: { type: "bind", source: socket, target: m.target!, options: ["bind", "rw"] },
+        }),
+      );
     },
   };
 }

@@ -9,6 +9,7 @@ import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
 import { parseSize, pruneAfterBuild } from "./prune.js";
 import { type SecretSource, parseSecretFlag } from "../../../builder/ops/mounts/secrets.js";
+import { parseSshFlag, type SshSources } from "../../../builder/ops/mounts/ssh.js";
 import {
   type CacheExportSpec,
   type CacheImportSpec,
@@ -20,6 +21,12 @@ import {
 function collectSecret(value: string, prev: Record<string, SecretSource> = {}): Record<string, SecretSource> {
   const [id, source] = parseSecretFlag(value);
   return { ...prev, [id]: source };
+}
+
+/** Repeatable `--ssh default|ID[=SOCKET]` → agent sockets by id. */
+function collectSsh(value: string, prev: SshSources = {}): SshSources {
+  const [id, socket] = parseSshFlag(value, process.env);
+  return { ...prev, [id]: socket };
 }
 
 /** `--no-cache-filter a,b --no-cache-filter c` → [a, b, c]. */
@@ -45,6 +52,7 @@ interface BuildFlags {
   /** From --no-cache-filter: commander names a "--no-" option after the rest of its name. */
   cacheFilter?: string[];
   secret: Record<string, SecretSource>;
+  ssh: SshSources;
   metricsFile?: string;
   output?: string;
   pull?: boolean | string;
@@ -94,6 +102,12 @@ export function registerBuild(program: Command): void {
       "--secret <id=X,src=FILE|env=VAR>",
       "a secret for RUN --mount=type=secret (repeatable)",
       collectSecret,
+      {},
+    )
+    .option(
+      "--ssh <default|id[=socket]>",
+      "an ssh-agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK) (repeatable)",
+      collectSsh,
       {},
     )
     .option("--pull [policy]", "pull base images: always (the flag alone), missing (default) or never")
@@ -153,6 +167,7 @@ export function registerBuild(program: Command): void {
             noCache: !flags.cache,
             noCacheFilter: flags.cacheFilter ?? [],
             secrets: flags.secret,
+            ssh: flags.ssh,
             metricsFile: flags.metricsFile,
             buildContexts: flags.buildContext,
             ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
