@@ -17,6 +17,7 @@ import type { OpContext } from "./context.js";
 import { copyIntoRoot } from "./copy.js";
 import { applyRecord, lookupCache, runLayerStep } from "./layer-step.js";
 import { heredocFiles, writeHeredocDir } from "./add/heredoc-sources.js";
+import { GitSources, isGitUrl } from "./add/git.js";
 import { RemoteSources } from "./add/remote-sources.js";
 import { isRemoteUrl } from "./add/remote.js";
 import { unpackIfArchive } from "./add/unpack.js";
@@ -66,9 +67,11 @@ export async function execCopy(
     }
   };
   const words = cmd.sources.map(expand);
-  // ADD fetches http(s) URLs; COPY treats such a word as a (missing) path, as BuildKit does.
-  const urls = cmd.kind === "ADD" ? words.filter(isRemoteUrl) : [];
-  const srcPatterns = words.filter((w) => !urls.includes(w));
+  // ADD fetches git repositories and http(s) URLs; COPY treats such a word as a (missing) path, as
+  // BuildKit does.
+  const gitUrls = cmd.kind === "ADD" ? words.filter(isGitUrl) : [];
+  const urls = cmd.kind === "ADD" ? words.filter((w) => isRemoteUrl(w) && !gitUrls.includes(w)) : [];
+  const srcPatterns = words.filter((w) => !urls.includes(w) && !gitUrls.includes(w));
   const heredocs = guard(() => heredocFiles(cmd.heredocs, expansionEnv(s)), fail);
   const dest = expand(cmd.dest);
   const chown = cmd.chown ? expand(cmd.chown) : undefined;
@@ -86,7 +89,11 @@ export async function execCopy(
     if (!named && !fromState)
       throw fail(`--from=${ref}: no stage, build context or local image of that name`);
   }
-  if (words.length + heredocs.length > 1 && !dest.endsWith("/") && (urls.length > 0 || heredocs.length > 0)) {
+  if (
+    words.length + heredocs.length > 1 &&
+    !dest.endsWith("/") &&
+    (urls.length > 0 || heredocs.length > 0 || gitUrls.length > 0)
+  ) {
     throw fail(`with more than one source the destination must be a directory and end with a /: ${dest}`);
   }
   let sourceId: string | undefined;
@@ -108,6 +115,7 @@ export async function execCopy(
     throw fail((err as Error).message);
   }
   const remote = new RemoteSources(urls, cmd.checksum ? expand(cmd.checksum) : undefined, ctx.signal);
+  const git = new GitSources(gitUrls, cmd.keepGitDir === true, ctx.signal);
 
   const key = stepCacheKey({
     parent: s.identity,
@@ -126,6 +134,8 @@ export async function execCopy(
       ...(cmd.parents ? { parents: true } : {}),
       // The --checksum when given (a hit then needs no download), else the downloaded content's digest.
       ...(urls.length ? { urls: await guardAsync(() => remote.identities(), failed) } : {}),
+      // The commit each ref names: a rebuild fetches nothing while the refs stay put.
+      ...(gitUrls.length ? { git: await guardAsync(() => git.identities(), failed) } : {}),
     },
   });
   const hit = await lookupCache(ctx, key);
@@ -167,6 +177,27 @@ export async function execCopy(
       await guardAsync(() => remote.placeAll({ destRoot, dest, workdir, owner, chmod }), fail).finally(() =>
         remote.release(),
       );
+      // A repository is copied as a directory's contents; its archives stay archives.
+      await git
+        .placeAll((dir) =>
+          copyIntoRoot({
+            sourceRoot: dir,
+            sourceKind: "context",
+            sources: ["."],
+            dest,
+            workdir,
+            destRoot,
+            chown: owner,
+            chmod,
+          })
+            .then(() => undefined)
+            .catch((err: Error) => {
+              throw fail(err.message);
+            }),
+        )
+        .catch((err: Error) => {
+          throw err instanceof BuildStepError ? failed(err.message) : err;
+        });
       if (heredocs.length > 0) {
         const tmp = writeHeredocDir(heredocs);
         try {
