@@ -94,14 +94,19 @@ export class PlainReporter implements ProgressSink {
   }
 
   private printWarnings(): void {
-    if (this.warnings.length === 0) return;
-    const n = this.warnings.length;
-    this.out.write(`${n} warning${n === 1 ? "" : "s"} found:\n`);
-    for (const w of this.warnings) {
-      this.out.write(` - ${w.code}: ${w.message}${w.location === undefined ? "" : ` (${w.location})`}\n`);
-    }
+    for (const line of warningLines(this.warnings)) this.out.write(`${line}\n`);
     this.warnings = [];
   }
+}
+
+/** `2 warnings found:` and a line per warning; nothing when there are none. */
+export function warningLines(warnings: Warning[]): string[] {
+  const n = warnings.length;
+  if (n === 0) return [];
+  return [
+    `${n} warning${n === 1 ? "" : "s"} found:`,
+    ...warnings.map((w) => ` - ${w.code}: ${w.message}${w.location === undefined ? "" : ` (${w.location})`}`),
+  ];
 }
 
 /** `=> 7 steps, 7 cached (100%), 0.42s — image hello:1 sha256:0123456789ab…` */

@@ -60,7 +60,7 @@ interface BuildFlags {
   cacheTo: CacheExportSpec[];
   cacheFrom: CacheImportSpec[];
   insecureRegistry: string[];
-  progress: "auto" | "plain" | "json";
+  progress: "auto" | "plain" | "tty" | "json";
   compression: string;
   jobs: string;
   keepStorage?: string;
@@ -125,7 +125,11 @@ export function registerBuild(program: Command): void {
       [],
     )
     .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collectList, [])
-    .option("--progress <mode>", "progress output: auto, plain or json", "auto")
+    .option(
+      "--progress <mode>",
+      "progress output: auto (tty on a terminal, else plain), plain, tty or json",
+      "auto",
+    )
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
     .option(
