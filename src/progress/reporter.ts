@@ -2,7 +2,6 @@ import { UsageError } from "../errors.js";
 import type { ProgressSink } from "./events.js";
 import { JsonReporter } from "./json.js";
 import { PlainReporter } from "./plain.js";
-import type { TextOut } from "./text-out.js";
 import { TtyReporter, type TtyOut } from "./tty.js";
 
 export type ProgressMode = "plain" | "json" | "tty" | "auto";
