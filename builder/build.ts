@@ -141,8 +141,6 @@ async function buildInStore(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
   );
   // --no-cache: every RUN will miss, so the first sandbox is made while the build sets itself up.
   if (opts.noCache) sandboxes.prepare();
-  // --no-cache: every RUN will miss, so the first sandbox is made while the build sets itself up.
-  if (opts.noCache) sandboxes.prepare();
   const ctx: OpContext = {
     sandboxes,
     store: deps.store,

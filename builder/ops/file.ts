@@ -178,26 +178,23 @@ export async function execCopy(
         remote.release(),
       );
       // A repository is copied as a directory's contents; its archives stay archives.
-      await git
-        .placeAll((dir) =>
-          copyIntoRoot({
-            sourceRoot: dir,
-            sourceKind: "context",
-            sources: ["."],
-            dest,
-            workdir,
-            destRoot,
-            chown: owner,
-            chmod,
-          })
-            .then(() => undefined)
-            .catch((err: Error) => {
-              throw fail(err.message);
-            }),
-        )
-        .catch((err: Error) => {
-          throw err instanceof BuildStepError ? failed(err.message) : err;
+      const copyCheckout = (dir: string) =>
+        copyIntoRoot({
+          sourceRoot: dir,
+          sourceKind: "context",
+          sources: ["."],
+          dest,
+          workdir,
+          destRoot,
+          chown: owner,
+          chmod,
+        }).catch((err: Error) => {
+          throw fail(err.message);
         });
+      // A failed fetch or checkout (a BuildStepError) exits 1; a failed copy fails as COPY's do.
+      await git.placeAll(copyCheckout).catch((err: Error) => {
+        throw err instanceof BuildStepError ? failed(err.message) : err;
+      });
       if (heredocs.length > 0) {
         const tmp = writeHeredocDir(heredocs);
         try {

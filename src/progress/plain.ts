@@ -69,10 +69,7 @@ export class PlainReporter implements ProgressSink {
   }
 
   private header(id: string, name: string, index: number, total: number): void {
-    const stage = this.stages.get(id);
-    this.out.write(
-      `#${this.number(id)} [${stage === undefined ? "" : `${stage} `}${index}/${total}] ${name}\n`,
-    );
+    this.out.write(`#${this.number(id)} ${stepLabel(this.stages.get(id), name, index, total)}\n`);
   }
 
   private line(id: string, text: string): void {
@@ -80,11 +77,10 @@ export class PlainReporter implements ProgressSink {
   }
 
   private log(id: string, data: string): void {
-    const lines = ((this.partial.get(id) ?? "") + data).split("\n");
-    const last = lines.pop() ?? "";
-    if (last === "") this.partial.delete(id);
-    else this.partial.set(id, last);
-    for (const l of lines) this.line(id, l.endsWith("\r") ? l.slice(0, -1) : l);
+    const { lines, rest } = splitLines(this.partial.get(id) ?? "", data);
+    if (rest === "") this.partial.delete(id);
+    else this.partial.set(id, rest);
+    for (const l of lines) this.line(id, l);
   }
 
   private flush(id: string): void {
@@ -97,6 +93,21 @@ export class PlainReporter implements ProgressSink {
     for (const line of warningLines(this.warnings)) this.out.write(`${line}\n`);
     this.warnings = [];
   }
+}
+
+/** `[stage 2/5] RUN make`: how both reporters name a step. */
+export function stepLabel(stage: string | undefined, name: string, index: number, total: number): string {
+  return `[${stage === undefined ? "" : `${stage} `}${index}/${total}] ${name}`;
+}
+
+/**
+ * A step's output so far cut into whole lines (a trailing CR dropped, for CRLF output) and the
+ * unfinished rest, held back until its newline comes.
+ */
+export function splitLines(held: string, data: string): { lines: string[]; rest: string } {
+  const lines = (held + data).split("\n");
+  const rest = lines.pop() ?? "";
+  return { lines: lines.map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l)), rest };
 }
 
 /** `2 warnings found:` and a line per warning; nothing when there are none. */

@@ -3,7 +3,7 @@
 // that ends leaves one line above it (`=> CACHED …`, `=> … 1.2s`, `=> ERROR …` with its whole output),
 // so that the scrollback reads like the plain log without the noise.
 import type { ProgressEvent, ProgressSink } from "./events.js";
-import { summary, warningLines } from "./plain.js";
+import { splitLines, stepLabel, summary, warningLines } from "./plain.js";
 import type { TextOut } from "./text-out.js";
 
 /** Output lines kept per running step for the live area (and per failed step, all of them up to this). */
@@ -84,7 +84,7 @@ export class TtyReporter implements ProgressSink {
       case "step-error": {
         const s = this.running.get(e.id);
         this.running.delete(e.id);
-        const output = s ? [...s.log, ...(s.partial ? [s.partial] : [])] : [];
+        const output = s ? outputOf(s) : [];
         this.commit([`=> ERROR ${s?.label ?? e.name}`, ...output.map((l) => `   > ${l}`), `   ${e.message}`]);
         return;
       }
@@ -115,16 +115,15 @@ export class TtyReporter implements ProgressSink {
   }
 
   private label(id: string, name: string, index: number, total: number): string {
-    const stage = this.stages.get(id);
-    return `[${stage === undefined ? "" : `${stage} `}${index}/${total}] ${name}`;
+    return stepLabel(this.stages.get(id), name, index, total);
   }
 
   private log(id: string, data: string): void {
     const s = this.running.get(id);
     if (!s) return;
-    const lines = (s.partial + data).split("\n");
-    s.partial = lines.pop() ?? "";
-    for (const l of lines) s.log.push(l.endsWith("\r") ? l.slice(0, -1) : l);
+    const { lines, rest } = splitLines(s.partial, data);
+    s.partial = rest;
+    s.log.push(...lines);
     if (s.log.length > ERROR_LOG_LINES) s.log.splice(0, s.log.length - ERROR_LOG_LINES);
   }
 
@@ -154,7 +153,7 @@ export class TtyReporter implements ProgressSink {
     const lines = [`[+] Building ${seconds(now - this.started)} (${this.finished}/${this.total})`];
     for (const s of this.running.values()) {
       lines.push(` => ${s.label} ${seconds(now - s.started)}`);
-      const tail = [...s.log, ...(s.partial ? [s.partial] : [])].slice(-LIVE_LOG_LINES);
+      const tail = outputOf(s).slice(-LIVE_LOG_LINES);
       for (const l of tail) lines.push(` => => # ${l}`);
     }
     for (const t of this.transfers.values())
@@ -176,6 +175,11 @@ export class TtyReporter implements ProgressSink {
     this.warnings = [];
     return lines;
   }
+}
+
+/** A running step's output: its whole lines and the line still being written. */
+function outputOf(s: Step): string[] {
+  return s.partial ? [...s.log, s.partial] : s.log;
 }
 
 function seconds(ms: number): string {

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { TsbuildError } from "../errors.js";
 import type { Digest } from "../oci/types.js";
-import { fsyncDir } from "../util/atomic.js";
+import { fsyncDir, writeFileAtomic } from "../util/atomic.js";
 import { FileHandleWritable } from "./file-handle-writable.js";
 import type { IngestWriter } from "./types.js";
 
@@ -29,21 +29,11 @@ export function ingestFilePid(name: string): number | undefined {
  * pool round trips (~0.7 ms of a small RUN step's layer).
  */
 export function writeBlobSync(root: string, buf: Buffer, digest: Digest): void {
-  const tmp = join(root, "ingest", ingestFileName());
-  const fd = openSync(tmp, "wx", BLOB_MODE);
-  try {
-    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  const blobDir = join(root, "blobs", "sha256");
   // A concurrent commit of the same content may rename over ours: same bytes, still atomic.
-  renameSync(tmp, join(blobDir, digest.slice(7)));
-  fsyncDir(blobDir);
+  writeFileAtomic(join(root, "blobs", "sha256", digest.slice(7)), buf, {
+    mode: BLOB_MODE,
+    tmpPath: join(root, "ingest", ingestFileName()),
+  });
 }
 
 /** Starts writing one blob into `<root>/ingest/`; see IngestWriter. */

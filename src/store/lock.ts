@@ -55,9 +55,19 @@ async function holdFileLock<T>(path: string, fn: () => Promise<T> | T, timeoutMs
  * acquisition: on ext4 without a journal, every inode freed in the last 30 s is stepped over by each
  * new allocation, and the per-step lock files made RUN steps measurably slower after a busy spell.
  */
+/** Opens (creating) the lock file; its directory is made only the first time, not at every lock. */
+function openLockFile(path: string): number {
+  try {
+    return openSync(path, "a", 0o644);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, "a", 0o644);
+  }
+}
+
 async function acquire(path: string, timeoutMs: number): Promise<number> {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "a", 0o644);
+  const fd = openLockFile(path);
   const deadline = Date.now() + timeoutMs;
   let delay = 1;
   try {

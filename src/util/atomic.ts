@@ -19,6 +19,8 @@ export interface AtomicWriteOptions {
   durable?: boolean;
   /** Fail with EEXIST if `path` exists, instead of replacing it (the file is linked into place). */
   exclusive?: boolean;
+  /** Where the temp file goes (same filesystem as `path`); default: a `.tmp-` name beside it. */
+  tmpPath?: string;
 }
 
 /**
@@ -28,16 +30,19 @@ export interface AtomicWriteOptions {
 export function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
   const { mode = 0o644, durable = true, exclusive = false } = opts;
   const dir = dirname(path);
-  const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  const tmp = opts.tmpPath ?? join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
   const fd = openSync(tmp, "wx", mode);
   try {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     if (durable) fsyncSync(fd);
-  } finally {
+  } catch (err) {
     closeSync(fd);
+    unlinkSync(tmp);
+    throw err;
   }
+  closeSync(fd);
   if (exclusive) {
     try {
       linkSync(tmp, path);

@@ -172,7 +172,7 @@ export class GitSources {
   }
 
   /** Checks each source out and hands its directory to `place` (which copies it into the rootfs). */
-  async placeAll(place: (dir: string) => Promise<void>): Promise<void> {
+  async placeAll(place: (dir: string) => Promise<unknown>): Promise<void> {
     const commits = await this.resolveAll();
     for (const [i, g] of this.parsed.entries()) {
       const co = await checkout(g, commits[i]!, this.keepGitDir, this.signal).catch((err: Error) => {

@@ -3,7 +3,8 @@
 //   shared  – everyone uses the same dir at once;
 //   locked  – one user at a time, the others wait (a store lock, so it holds across tsbuild processes);
 //   private – the shared dir when nobody uses it, otherwise a fresh dir of one's own, dropped afterwards.
-// Each use sets the dir's times: `tsbuild prune` reads its mtime as the mount's last use.
+// Each use sets the dir's times when it starts: `tsbuild prune` reads its mtime as the mount's last
+// use (prune never runs beside a build, so the start of the last use is as good as its end).
 import { createHash, randomBytes } from "node:crypto";
 import {
   chmodSync,
@@ -117,7 +118,6 @@ export async function withCacheDir<T>(
     try {
       return await fn(dir);
     } finally {
-      noteUse(dir);
       const n = (inUse.get(dir) ?? 1) - 1;
       if (n > 0) inUse.set(dir, n);
       else inUse.delete(dir);

@@ -13,31 +13,35 @@ const records = (root: string) => readdirSync(join(root, "cache")).filter((n) =>
 const blobs = (root: string) => readdirSync(join(root, "blobs/sha256")).sort();
 const snapshots = (root: string) => [...snapshotKinds(root).keys()].sort();
 
-describe("prune", () => {
-  const store = tempDir("prune-store");
-  const work = tempDir("prune-work");
+/** A store and a context holding a Dockerfile of `lines` (after the busybox base stage); removed after the file. */
+function storeWithContext(
+  name: string,
+  lines: string[],
+): { store: { path: string }; work: { path: string }; ctx: string } {
+  const store = tempDir(`${name}-store`);
+  const work = tempDir(`${name}-work`);
   const ctx = join(work.path, "ctx");
   mkdirSync(ctx);
-  writeFileSync(
-    join(ctx, "Dockerfile"),
-    [
-      BASE_STAGE,
-      "FROM base AS side",
-      "RUN echo side > /side; echo only-here > /extra",
-      "FROM base",
-      "COPY --from=side /side /side",
-      "RUN echo top > /top",
-      "",
-    ].join("\n"),
-  );
-  const build = (...extra: string[]) =>
-    tsbuild(["build", "-t", "kept:1", ...BUSYBOX, "--progress", "plain", ...extra, ctx], {
-      root: store.path,
-    });
+  writeFileSync(join(ctx, "Dockerfile"), [BASE_STAGE, ...lines, ""].join("\n"));
   afterAll(() => {
     store.cleanup();
     work.cleanup();
   });
+  return { store, work, ctx };
+}
+
+describe("prune", () => {
+  const { store, work, ctx } = storeWithContext("prune", [
+    "FROM base AS side",
+    "RUN echo side > /side; echo only-here > /extra",
+    "FROM base",
+    "COPY --from=side /side /side",
+    "RUN echo top > /top",
+  ]);
+  const build = (...extra: string[]) =>
+    tsbuild(["build", "-t", "kept:1", ...BUSYBOX, "--progress", "plain", ...extra, ctx], {
+      root: store.path,
+    });
 
   it("keeps recent cache with --filter until=1h and everything with a large --keep-storage", () => {
     expect(build().code).toBe(0);
@@ -156,21 +160,12 @@ describe("prune", () => {
 });
 
 describe("prune and RUN --mount=type=cache", () => {
-  const store = tempDir("prune-mounts");
-  const work = tempDir("prune-mounts-work");
-  const ctx = join(work.path, "ctx");
-  mkdirSync(ctx);
-  writeFileSync(
-    join(ctx, "Dockerfile"),
-    [
-      BASE_STAGE,
-      "FROM base",
-      "ARG RUNID",
-      'RUN --mount=type=cache,id=fresh,target=/c echo "$RUNID" >> /c/log && cp /c/log /fresh-log',
-      "RUN --mount=type=cache,id=stale,target=/c echo x > /c/f",
-      "",
-    ].join("\n"),
-  );
+  const { store, ctx } = storeWithContext("prune-mounts", [
+    "FROM base",
+    "ARG RUNID",
+    'RUN --mount=type=cache,id=fresh,target=/c echo "$RUNID" >> /c/log && cp /c/log /fresh-log',
+    "RUN --mount=type=cache,id=stale,target=/c echo x > /c/f",
+  ]);
   const build = (runId: string) =>
     tsbuild(["build", "-t", "mounts:1", ...BUSYBOX, "--build-arg", `RUNID=${runId}`, ctx], {
       root: store.path,
@@ -178,10 +173,6 @@ describe("prune and RUN --mount=type=cache", () => {
   const mountDirs = () => readdirSync(join(store.path, "cache-mounts")).sort();
   const fresh = cacheMountDir(store.path, "fresh");
   const stale = cacheMountDir(store.path, "stale");
-  afterAll(() => {
-    store.cleanup();
-    work.cleanup();
-  });
 
   it("keeps cache mounts on a plain prune, drops them by last use, --keep-storage and leftovers", () => {
     expect(build("1").code).toBe(0);
