@@ -1,6 +1,6 @@
-// Bundles the compiled CLI (dist/src/cli/main.js) and its dependencies into one CommonJS file,
+// Bundles the compiled CLI (dist/cli/main.js) and its dependencies into one CommonJS file,
 // dist/bundle/main.cjs, which `npm run build` then turns into a V8 start-up snapshot
-// (dist/bundle/main.blob, see src/cli/main.ts). One file because Node 20 has no compile cache and pays
+// (dist/bundle/main.blob, see cli/main.ts). One file because Node 20 has no compile cache and pays
 // about 0.5 ms per ESM module it resolves and compiles; CommonJS because a snapshot's entry must be a
 // single script.
 import { builtinModules } from "node:module";
@@ -49,7 +49,7 @@ export default {
   plugins: [requireOnFirstUse()],
   ssr: { noExternal: true },
   build: {
-    ssr: "dist/src/cli/main.js",
+    ssr: "dist/cli/main.js",
     outDir: "dist/bundle",
     emptyOutDir: true,
     target: "node20",

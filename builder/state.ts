@@ -1,4 +1,6 @@
 import type { Descriptor, ImageConfig } from "../src/oci/types.js";
+import { childChain } from "../snapshotter/chain.js";
+import type { CacheRecord } from "./cache/records.js";
 
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 export const DEFAULT_SHELL = ["/bin/sh", "-c"];
@@ -10,7 +12,7 @@ export interface StageState {
   layers: Descriptor[];
   /** Top committed snapshot; undefined while the rootfs is empty (FROM scratch, nothing added). */
   snapshot?: string;
-  /** Content identity of the rootfs: the top chain id, or "scratch". Cache keys build on it. */
+  /** Content identity of the rootfs: the top chain id, or SCRATCH (snapshotter/chain.ts). Cache keys build on it. */
   identity: string;
   /** Stage-scoped ARG values (visible to expansion and to RUN as env, never stored in the image). */
   args: Map<string, string>;
@@ -65,4 +67,24 @@ export function setEnv(config: ImageConfig, key: string, value: string): void {
 export function expansionEnv(s: StageState): (name: string) => string | undefined {
   const env = envMap(s.config);
   return (name) => env.get(name) ?? s.args.get(name);
+}
+
+/** Moves a stage forward by a step's result (fresh or from cache). */
+export function applyRecord(s: StageState, record: CacheRecord, createdBy: string): void {
+  if (record.layer && record.diffId && record.snapshot) {
+    s.layers.push(record.layer);
+    s.config.rootfs.diff_ids.push(record.diffId);
+    s.identity = childChain(s.identity, record.diffId);
+    s.snapshot = record.snapshot;
+  }
+  s.lastCreated = record.created;
+  s.config.history = [
+    ...(s.config.history ?? []),
+    {
+      created: record.created,
+      created_by: createdBy,
+      comment: "tsbuild",
+      ...(record.layer ? {} : { empty_layer: true }),
+    },
+  ];
 }

@@ -38,7 +38,7 @@ interface Addon {
   MNT_DETACH: number;
 }
 
-// Loaded on first use, not at import: the CLI's start-up snapshot (src/cli/snapshot-entry.ts) evaluates
+// Loaded on first use, not at import: the CLI's start-up snapshot (cli/main.ts) evaluates
 // this module while it is built, and a loaded addon's handles cannot be serialized into it.
 let loaded: Addon | undefined;
 function addonModule(): Addon {
@@ -144,61 +144,3 @@ export const MS: MountFlags = new Proxy({} as MountFlags, {
 });
 /** umount2(2)'s MNT_DETACH: part of the Linux ABI, the same on every architecture. */
 export const MNT_DETACH = 2;
-
-/** The snapshotter's mount spec shape (snapshotter/types.ts Mount). */
-export interface MountSpec {
-  type: string;
-  source: string;
-  options: string[];
-}
-
-/** Splits a lowerdir= value at unescaped ':' (overlayfs escapes ':' with a backslash). */
-function splitLowerdirs(value: string): string[] {
-  const dirs: string[] = [];
-  let cur = "";
-  for (let i = 0; i < value.length; i++) {
-    const c = value[i];
-    if (c === "\\" && i + 1 < value.length) cur += value[++i];
-    else if (c === ":") {
-      dirs.push(cur);
-      cur = "";
-    } else cur += c;
-  }
-  dirs.push(cur);
-  return dirs.filter((d) => d !== "");
-}
-
-function mountOverlaySpec(m: MountSpec, target: string): void {
-  const o: OverlayOptions = { lowerdirs: [], options: [] };
-  for (const opt of m.options) {
-    const eq = opt.indexOf("=");
-    const key = eq < 0 ? opt : opt.slice(0, eq);
-    const value = opt.slice(eq + 1);
-    if (key === "lowerdir") o.lowerdirs = splitLowerdirs(value);
-    else if (key === "upperdir") o.upperdir = value;
-    else if (key === "workdir") o.workdir = value;
-    else o.options!.push(opt);
-  }
-  mountOverlay(target, o);
-}
-
-function mountBindSpec(m: MountSpec, target: string): void {
-  const recursive = !m.options.includes("bind");
-  const flags = MS.BIND | (recursive ? MS.REC : 0);
-  mount(m.source, target, "", flags);
-  // A bind mount ignores MS_RDONLY at creation: read-only takes a remount of the new mount.
-  if (m.options.includes("ro")) mount("", target, "", flags | MS.REMOUNT | MS.RDONLY);
-}
-
-/**
- * Mounts snapshotter mount specs at target, in order (later ones stack on earlier ones).
- * overlay: options carry lowerdir= (colon-separated), upperdir=, workdir= and extra options.
- * bind: options "rbind" (default) or "bind", and "ro" | "rw".
- */
-export function mountFromSpec(mounts: MountSpec[], target: string): void {
-  for (const m of mounts) {
-    if (m.type === "overlay") mountOverlaySpec(m, target);
-    else if (m.type === "bind") mountBindSpec(m, target);
-    else mount(m.source, target, m.type, 0, m.options.join(",") || undefined);
-  }
-}

@@ -1,7 +1,7 @@
 // Where the compiled native parts live. Found from this module's own location, so that it works from
 // the sources (native/*.ts under vitest) and from the compiled tree, unless the CLI's start-up
 // snapshot says where the package is (a snapshot's module locations are those of the machine that
-// built it, so src/cli/main.ts passes the real root in with setPackageRoot).
+// built it, so cli/main.ts passes the real root in with setPackageRoot).
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -14,16 +14,10 @@ import {
   type SnapshotRecord,
   writeRecord,
 } from "./metadata.js";
+import { OVERLAY_DEFAULTS, overlayMount } from "./mount.js";
 import type { Mount, SnapshotInfo, Snapshotter, Usage } from "./types.js";
 
 const LOCK = "snapshots";
-/** A plain upper-dir scan is only correct with these off (README §5.5). */
-export const OVERLAY_OPTIONS = ["index=off", "redirect_dir=off", "metacopy=off"];
-
-/** overlayfs separates lowerdirs with ':' and takes '\' as an escape. */
-function escapeLowerdir(dir: string): string {
-  return dir.replace(/[\\:]/g, (c) => `\\${c}`);
-}
 
 /**
  * Opens (creating) an overlay snapshotter rooted at `root` (e.g. $TSBUILD_ROOT/snapshots) and
@@ -94,11 +88,15 @@ export class OverlaySnapshotter implements Snapshotter {
     if (r.kind === "view" && lowers.length === 1) {
       return [{ type: "bind", source: lowers[0]!, options: ["rbind", "ro"] }];
     }
-    const options = [...OVERLAY_OPTIONS, `lowerdir=${lowers.map(escapeLowerdir).join(":")}`];
-    if (r.kind === "active") {
-      options.push(`upperdir=${this.fsDir(r)}`, `workdir=${join(this.root, r.id, "work")}`);
-    }
-    return [{ type: "overlay", source: "overlay", options }];
+    const active = r.kind === "active";
+    return [
+      overlayMount({
+        lowerdirs: lowers,
+        upperdir: active ? this.fsDir(r) : undefined,
+        workdir: active ? join(this.root, r.id, "work") : undefined,
+        options: OVERLAY_DEFAULTS,
+      }),
+    ];
   }
 
   private create(
@@ -220,15 +218,6 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async usage(key: string): Promise<Usage> {
     return diskUsage(this.fsDir(this.get(key)));
-  }
-
-  async upperDir(key: string): Promise<string> {
-    return this.fsDir(this.get(key));
-  }
-
-  async lowerDirs(key: string): Promise<string[]> {
-    const r = this.get(key);
-    return this.chain(r.kind === "committed" ? key : r.parent);
   }
 }
 

@@ -1,24 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { TsbuildError } from "../src/errors.js";
-import { chainIds } from "../src/oci/digest.js";
 import type { Descriptor, Digest } from "../src/oci/types.js";
 import type { ContentStore } from "../src/store/types.js";
 import { applyLayer } from "./apply.js";
+import { chainIds, chainSnapshotName } from "./chain.js";
+import { snapshotExists } from "./exists.js";
+import { upperDirOf } from "./mount.js";
 import type { Snapshotter } from "./types.js";
-
-/** The committed snapshot name of the layer chain ending in `chainId`. */
-export function chainSnapshotName(chainId: Digest): string {
-  return `chain:${chainId}`;
-}
-
-async function exists(sn: Snapshotter, name: string): Promise<boolean> {
-  try {
-    await sn.stat(name);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Makes each layer a committed snapshot `chain:<chainID>` (once: existing ones are reused) and
@@ -38,16 +26,18 @@ export async function unpackLayers(
   let parent: string | undefined;
   for (const [i, layer] of layers.entries()) {
     const name = chainSnapshotName(chains[i]!);
-    if (!(await exists(sn, name))) {
+    if (!(await snapshotExists(sn, name))) {
       const key = `extract-${process.pid}-${randomBytes(6).toString("hex")} ${name}`;
-      await sn.prepare(key, parent);
+      // Extracted straight into the new snapshot's own dir, OCI whiteouts becoming overlay markers
+      // (containerd's overlay applier does the same): through the mount, a whiteout would be a delete.
+      const mounts = await sn.prepare(key, parent);
       try {
-        await applyLayer({ store, layer, targetDir: await sn.upperDir(key), expectedDiffId: diffIds[i] });
+        await applyLayer({ store, layer, targetDir: upperDirOf(mounts), expectedDiffId: diffIds[i] });
         await sn.commit(name, key);
       } catch (err) {
         await sn.remove(key).catch(() => undefined);
         // Another process unpacking the same image may have committed it first: use theirs.
-        if (!(await exists(sn, name))) throw err;
+        if (!(await snapshotExists(sn, name))) throw err;
       }
     }
     parent = name;

@@ -1,8 +1,12 @@
 // Errors a user can cause. Each names the thing it is about; the CLI maps them to exit codes
-// (DESIGN.md: 0 success, 1 build failed, 2 usage or Dockerfile error).
+// (DESIGN.md: 0 success, 1 build failed, 2 usage or Dockerfile error). An error that wraps another
+// keeps it as `cause` (ES2022), so `--debug` can show the whole chain.
 
 export class TsbuildError extends Error {
   readonly exitCode: number = 1;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
 }
 
 export class UsageError extends TsbuildError {
@@ -25,8 +29,12 @@ export class DockerfileError extends TsbuildError {
     readonly detail: string,
     /** The Dockerfile's lines, to print the offending ones with a caret. */
     readonly sourceLines?: string[],
+    options?: ErrorOptions,
   ) {
-    super(`${location.file}:${location.startLine}${location.column ? `:${location.column}` : ""}: ${detail}`);
+    super(
+      `${location.file}:${location.startLine}${location.column ? `:${location.column}` : ""}: ${detail}`,
+      options,
+    );
   }
 
   /** The message plus the offending source lines, numbered, with a caret under the column. */
@@ -52,7 +60,25 @@ export class BuildStepError extends TsbuildError {
   constructor(
     message: string,
     readonly location?: SourceLocation,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
   }
+}
+
+/** The message of `err` whatever it is (an Error, or anything thrown). */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** `err` and its causes, outermost first, each as its stack (or message): what `--debug` prints. */
+export function causeChain(err: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e !== undefined && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    out.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    if (!(e instanceof Error)) break;
+  }
+  return out;
 }

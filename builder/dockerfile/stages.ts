@@ -1,10 +1,15 @@
-// Relations between stages: which stage a name or index means, which stages a stage needs,
-// and the rule that a stage may only use stages before it.
+// Relations between stages: which stage a name or index means, what each stage starts from, which
+// stages a stage needs, and the rule that a stage may only use stages before it. The one place that
+// decides "is this word a stage?": the build plan, the solver and the ops all ask here.
 import { UsageError } from "../../src/errors.js";
 import type { Command, StageSet } from "./types.js";
 
+/** What a stage's FROM names: nothing, an earlier stage, or an image. */
+export type StageBase =
+  { kind: "scratch" } | { kind: "stage"; index: number } | { kind: "image"; ref: string };
+
 /** The stage a reference means ("build" or "0"), or undefined when it names an image or context. */
-function stageIndex(set: StageSet, ref: string): number | undefined {
+export function stageIndex(set: StageSet, ref: string): number | undefined {
   const lower = ref.toLowerCase();
   const named = set.stages.findIndex((s) => s.name === lower);
   if (named >= 0) return named;
@@ -20,11 +25,17 @@ function fromReferences(cmd: Command): string[] {
   return refs.filter((ref) => !ref.includes("$"));
 }
 
-/** A stage given as FROM's base: only an earlier stage counts (`FROM ubuntu AS ubuntu` is the image). */
-function baseStage(set: StageSet, index: number): number | undefined {
-  const lower = set.stages[index]!.baseName.toLowerCase();
-  const found = set.stages.findIndex((s) => s.name === lower);
-  return found >= 0 && found < index ? found : undefined;
+/**
+ * What stage `index` starts from. `scratch` is always the empty rootfs; otherwise only an earlier stage
+ * counts (`FROM ubuntu AS ubuntu` is the image).
+ */
+export function stageBase(set: StageSet, index: number): StageBase {
+  const baseName = set.stages[index]!.baseName;
+  if (baseName.toLowerCase() === "scratch") return { kind: "scratch" };
+  const found = stageIndex(set, baseName);
+  return found !== undefined && found < index
+    ? { kind: "stage", index: found }
+    : { kind: "image", ref: baseName };
 }
 
 export function validateStageReferences(set: StageSet, fail: (cmd: Command, detail: string) => never): void {
@@ -45,8 +56,8 @@ export function stageDependencies(set: StageSet): Map<number, Set<number>> {
   const deps = new Map<number, Set<number>>();
   for (const stage of set.stages) {
     const mine = new Set<number>();
-    const base = baseStage(set, stage.index);
-    if (base !== undefined) mine.add(base);
+    const base = stageBase(set, stage.index);
+    if (base.kind === "stage") mine.add(base.index);
     for (const cmd of stage.commands) {
       for (const ref of fromReferences(cmd)) {
         const target = stageIndex(set, ref);

@@ -4,8 +4,7 @@
 import { posix } from "node:path";
 import type { SandboxSpec } from "../../native/sandbox.js";
 import type { Command, RunMount } from "../dockerfile/types.js";
-import type { OpContext } from "./context.js";
-import type { SourceDir } from "./file.js";
+import type { OpContext, SourceDir } from "./op.js";
 import { withCacheDir } from "./mounts/cache-dir.js";
 import { contextPath, rootfsPath, withStageRoot, withThrowawayWrites } from "./mounts/bind.js";
 import { readSecret, secretFile } from "./mounts/secrets.js";
@@ -31,7 +30,7 @@ export interface MountPlan {
   run<T>(fn: (mounts: SandboxMount[], env: string[]) => Promise<T>): Promise<T>;
 }
 
-type Fail = (message: string) => Error;
+type Fail = (message: string, cause?: unknown) => Error;
 
 /** Expands each option value with the stage's ARG/ENV; relative targets are joined to WORKDIR. */
 export function expandMount(m: RunMount, expand: (w: string) => string, workdir: string): RunMount {
@@ -95,7 +94,6 @@ function resource(m: RunMount, ctx: OpContext, fail: Fail): Promise<Resource> | 
 function cacheResource(m: RunMount, ctx: OpContext, fail: Fail): Resource {
   if (m.from !== undefined || m.source !== undefined)
     throw fail("--mount=type=cache: from= and source= are not supported yet");
-  if (!ctx.root) throw fail("--mount=type=cache needs a store root");
   const spec = {
     id: m.id ?? m.target!,
     sharing: m.sharing ?? "shared",
@@ -177,8 +175,7 @@ function sshResource(m: RunMount, ctx: OpContext, fail: Fail): Resource {
 }
 
 async function bindResource(m: RunMount, ctx: OpContext, fail: Fail): Promise<Resource> {
-  const sources = ctx.mountSources;
-  if (!sources) throw fail("--mount=type=bind: no sources in this build");
+  const sources = ctx.sources;
   const writable = m.readonly === false;
   const bind = (source: string): Provided => ({
     mount: { type: "bind", source, target: m.target!, options: ["rbind", writable ? "rw" : "ro"] },
@@ -188,7 +185,7 @@ async function bindResource(m: RunMount, ctx: OpContext, fail: Fail): Promise<Re
     try {
       return f();
     } catch (err) {
-      throw fail(`--mount=type=bind: ${(err as Error).message}`);
+      throw fail(`--mount=type=bind: ${(err as Error).message}`, err);
     }
   };
 
@@ -198,7 +195,7 @@ async function bindResource(m: RunMount, ctx: OpContext, fail: Fail): Promise<Re
     const sourceId = await d.hasher
       .checksumSources([m.source ?? "."], { followSymlinks: true })
       .catch((err: Error) => {
-        throw fail(`--mount=type=bind: ${err.message}`);
+        throw fail(`--mount=type=bind: ${err.message}`, err);
       });
     return {
       key: { ...base, sourceId },

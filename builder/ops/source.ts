@@ -1,8 +1,11 @@
 // FROM: the state a stage starts from — empty (scratch), another stage's result, or a local image.
 import { TsbuildError } from "../../src/errors.js";
 import { readImage } from "../../src/image/read.js";
-import { chainIds } from "../../src/oci/digest.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
+import type { ProgressSink } from "../../src/progress/events.js";
+import type { ContentStore } from "../../src/store/types.js";
+import { SCRATCH, topChain } from "../../snapshotter/chain.js";
+import type { Snapshotter } from "../../snapshotter/types.js";
 import { unpackLayers } from "../../snapshotter/unpack.js";
 import {
   DEFAULT_PATH,
@@ -14,7 +17,23 @@ import {
   envMap,
   setEnv,
 } from "../state.js";
-import type { OpContext } from "./context.js";
+
+/** `missing` (default): pull only images the store lacks; `always`: `--pull`; `never`: offline. */
+export type PullPolicy = "missing" | "always" | "never";
+
+export interface PullSettings {
+  policy: PullPolicy;
+  insecureRegistries: string[];
+}
+
+/** What resolving a base image needs: the stores, and when and how it may pull. */
+export interface ImageSourceDeps {
+  store: ContentStore;
+  snapshotter: Snapshotter;
+  progress: ProgressSink;
+  signal: AbortSignal;
+  pull: PullSettings;
+}
 
 export function scratchState(): StageState {
   const config = emptyImageConfig();
@@ -23,7 +42,7 @@ export function scratchState(): StageState {
   return {
     config,
     layers: [],
-    identity: "scratch",
+    identity: SCRATCH,
     args: new Map(),
     shell: [...DEFAULT_SHELL],
     cmdSet: false,
@@ -44,14 +63,14 @@ export function stateFromStage(base: StageState): StageState {
  * (or always, with --pull). Undefined when the name is not an image reference or no image was found.
  * Its layers are unpacked into snapshots once, then shared.
  */
-export async function stateFromImage(name: string, ctx: OpContext): Promise<StageState | undefined> {
+export async function stateFromImage(name: string, ctx: ImageSourceDeps): Promise<StageState | undefined> {
   let normalized: string;
   try {
     normalized = normalizeImageName(name);
   } catch {
     return undefined;
   }
-  const policy = ctx.pull?.policy ?? "never";
+  const policy = ctx.pull.policy;
   let rec = policy === "always" ? undefined : await ctx.store.getImage(normalized);
   if (!rec && policy !== "never") {
     ctx.progress.emit({ type: "info", message: `pulling ${normalized}` });
@@ -59,7 +78,7 @@ export async function stateFromImage(name: string, ctx: OpContext): Promise<Stag
     const { pullImage } = await import("../../src/registry/pull.js");
     try {
       rec = await pullImage(ctx.store, normalized, {
-        insecureRegistries: ctx.pull?.insecureRegistries,
+        insecureRegistries: ctx.pull.insecureRegistries,
         progress: ctx.progress,
         signal: ctx.signal,
       });
@@ -68,6 +87,7 @@ export async function stateFromImage(name: string, ctx: OpContext): Promise<Stag
       if (!rec) {
         throw new TsbuildError(
           `image ${normalized}: not in the local store, and pulling it failed: ${(err as Error).message}`,
+          { cause: err },
         );
       }
     }
@@ -91,7 +111,7 @@ export async function stateFromImage(name: string, ctx: OpContext): Promise<Stag
     config,
     layers: [...img.manifest.layers],
     snapshot: top,
-    identity: chainIds(diffIds).at(-1) ?? "scratch",
+    identity: topChain(diffIds),
     args: new Map(),
     shell: config.config.Shell ? [...config.config.Shell] : [...DEFAULT_SHELL],
     cmdSet: false,

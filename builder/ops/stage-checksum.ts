@@ -10,7 +10,7 @@ import { writeFileAtomic } from "../../src/util/atomic.js";
 import { withMounts } from "../../snapshotter/mount.js";
 import { ContextHasher } from "../context/checksum.js";
 import type { StageState } from "../state.js";
-import type { OpContext } from "./context.js";
+import type { OpContext } from "./op.js";
 
 export interface StageSelection {
   patterns: string[];
@@ -30,11 +30,11 @@ export async function stageSourceChecksum(
   const top = state.snapshot;
   if (!top) return state.identity;
   const memoKey = sha256(canonicalJson({ identity: state.identity, ...sel })).slice(7);
-  const memoDir = ctx.root ? join(ctx.root, "cache", "stage-sums") : undefined;
-  const known = memoDir ? readMemo(join(memoDir, memoKey)) : undefined;
-  const sum = known ?? ctx.remoteCache?.stageSum(memoKey) ?? (await computeChecksum(ctx, top, sel));
-  ctx.remoteCache?.observeStageSum(memoKey, sum);
-  if (memoDir && known === undefined) {
+  const memoDir = join(ctx.root, "cache", "stage-sums");
+  const known = readMemo(join(memoDir, memoKey));
+  const sum = known ?? ctx.stageSums?.stageSum(memoKey) ?? (await computeChecksum(ctx, top, sel));
+  ctx.stageSums?.observeStageSum(memoKey, sum);
+  if (known === undefined) {
     mkdirSync(memoDir, { recursive: true });
     writeFileAtomic(join(memoDir, memoKey), `${sum}\n`);
   }

@@ -16,13 +16,3 @@ export function digestHex(d: Digest): string {
   if (!DIGEST_RE.test(d)) throw new Error(`invalid digest ${JSON.stringify(d)}`);
   return d.slice(7);
 }
-
-/** OCI chain ids: chain(0) = diff(0); chain(n) = sha256(chain(n-1) + " " + diff(n)). */
-export function chainIds(diffIds: Digest[]): Digest[] {
-  const out: Digest[] = [];
-  for (const d of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev === undefined ? d : sha256(`${prev} ${d}`));
-  }
-  return out;
-}

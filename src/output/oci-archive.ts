@@ -13,7 +13,7 @@ import { FileHandleWritable } from "../store/file-handle-writable.js";
 import type { ContentStore, ImageRecord } from "../store/types.js";
 import { fsyncDir } from "../util/atomic.js";
 import { exportBlobs, exportIndex } from "./export-set.js";
-import { OCI_LAYOUT_FILE } from "./oci-layout-file.js";
+import { OCI_LAYOUT_FILE } from "../oci/layout.js";
 
 /** Fixed owner and time so that the same images always give the same archive bytes. */
 function header(name: string, type: "file" | "directory", size = 0): Partial<tar.Header> & { name: string } {

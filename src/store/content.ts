@@ -1,43 +1,35 @@
-import { createReadStream, existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { createHash } from "node:crypto";
+// The content store: blobs (blobs.ts) and image names (image-names.ts) in one OCI image layout
+// directory, so the store is itself a valid layout that skopeo, umoci and friends read as is.
+import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { TsbuildError } from "../errors.js";
-import { digestHex } from "../oci/digest.js";
+import { OciLayoutDir } from "../oci/layout.js";
 import type { Descriptor, Digest } from "../oci/types.js";
-import { writeFileAtomic } from "../util/atomic.js";
-import { readIndex, removeImageRef, setImageRef, imageRecords } from "./index-file.js";
-import { ingestFilePid, startIngest, writeBlobSync } from "./ingest.js";
+import { FileBlobStore } from "./blobs.js";
+import { INDEX_LOCK, IndexImageNames } from "./image-names.js";
+import { ingestFilePid } from "./ingest.js";
 import { withStoreLock } from "./lock.js";
 import { processIsAlive } from "./process.js";
-import type { ContentStore, ImageRecord } from "./types.js";
+import type { ContentStore, ImageRecord, IngestWriter } from "./types.js";
 
-/** The lock that guards index.json. */
-export const INDEX_LOCK = "index";
-
-/** In-memory blobs up to this size are written on the calling thread (configs, manifests, small layers). */
-const SYNC_WRITE_LIMIT = 4 << 20;
-const OCI_LAYOUT = `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`;
+export { INDEX_LOCK } from "./image-names.js";
 
 /**
  * Opens (creating if needed) the content store at `root`, which is also a valid OCI image layout,
  * and removes partial blobs left by processes that died while writing them.
  */
 export async function openContentStore(root: string): Promise<ContentStore> {
-  mkdirSync(join(root, "blobs", "sha256"), { recursive: true });
+  const layout = new OciLayoutDir(root);
+  mkdirSync(layout.blobDir, { recursive: true });
   mkdirSync(join(root, "ingest"), { recursive: true });
   if (!existsSync(join(root, "oci-layout")) || !existsSync(join(root, "index.json"))) {
     // Under the lock: a concurrent opener must not overwrite an index.json another process just wrote.
     await withStoreLock(root, INDEX_LOCK, () => {
-      if (!existsSync(join(root, "oci-layout"))) writeFileAtomic(join(root, "oci-layout"), OCI_LAYOUT);
-      if (!existsSync(join(root, "index.json"))) {
-        writeFileAtomic(join(root, "index.json"), `${JSON.stringify({ schemaVersion: 2, manifests: [] })}\n`);
-      }
+      layout.init();
+      if (!layout.readIndex()) layout.writeIndex({ schemaVersion: 2, manifests: [] }, { pretty: true });
     });
   }
   sweepIngest(root);
-  return new FileContentStore(root);
+  return new FileContentStore(new FileBlobStore(layout), new IndexImageNames(layout));
 }
 
 /** Removes ingest files whose writer is dead; a live concurrent writer's files are kept. */
@@ -58,75 +50,49 @@ export function sweepIngest(root: string): string[] {
 }
 
 class FileContentStore implements ContentStore {
-  constructor(readonly root: string) {}
+  readonly root: string;
 
-  blobPath(digest: Digest): string {
-    return join(this.root, "blobs", "sha256", digestHex(digest));
+  constructor(
+    private readonly blobs: FileBlobStore,
+    private readonly names: IndexImageNames,
+  ) {
+    this.root = blobs.root;
   }
 
   has(digest: Digest): boolean {
-    return existsSync(this.blobPath(digest));
+    return this.blobs.has(digest);
   }
-
-  async readBlob(digest: Digest): Promise<Buffer> {
-    try {
-      return await readFile(this.blobPath(digest));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new TsbuildError(`blob ${digest}: not found in content store ${this.root}`);
-      }
-      throw err;
-    }
+  blobPath(digest: Digest): string {
+    return this.blobs.blobPath(digest);
   }
-
-  async writeBlob(data: Buffer | string, expected?: Digest): Promise<{ digest: Digest; size: number }> {
-    const buf = typeof data === "string" ? Buffer.from(data) : data;
-    // Small blobs are written often (configs and manifests of no-change rebuilds): hashing first
-    // skips the ingest, fsync and rename when the blob is already there.
-    const digest = `sha256:${createHash("sha256").update(buf).digest("hex")}`;
-    if (expected !== undefined && digest !== expected) {
-      throw new TsbuildError(
-        `blob ${expected}: digest mismatch: content hashes to ${digest} (${buf.length} bytes)`,
-      );
-    }
-    if (this.has(digest)) return { digest, size: buf.length };
-    if (buf.length <= SYNC_WRITE_LIMIT) {
-      writeBlobSync(this.root, buf, digest as Digest);
-      return { digest, size: buf.length };
-    }
-    const w = await this.ingest();
-    w.stream.end(buf);
-    return w.commit(expected);
+  readBlob(digest: Digest): Promise<Buffer> {
+    return this.blobs.readBlob(digest);
   }
-
-  ingest() {
-    return startIngest(this.root);
+  writeBlob(data: Buffer | string, expected?: Digest): Promise<{ digest: Digest; size: number }> {
+    return this.blobs.writeBlob(data, expected);
   }
-
-  async verify(digest: Digest): Promise<boolean> {
-    const hash = createHash("sha256");
-    try {
-      await pipeline(createReadStream(this.blobPath(digest), { highWaterMark: 1 << 20 }), hash);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
-    }
-    return `sha256:${hash.digest("hex")}` === digest;
+  ingest(): Promise<IngestWriter> {
+    return this.blobs.ingest();
   }
-
-  async listImages(): Promise<ImageRecord[]> {
-    return imageRecords(readIndex(this.root));
+  verify(digest: Digest): Promise<boolean> {
+    return this.blobs.verify(digest);
   }
-
-  async getImage(name: string): Promise<ImageRecord | undefined> {
-    return (await this.listImages()).find((r) => r.name === name);
+  listBlobs(): Digest[] {
+    return this.blobs.listBlobs();
   }
-
-  async setImage(name: string, target: Descriptor): Promise<void> {
-    await withStoreLock(this.root, INDEX_LOCK, () => setImageRef(this.root, name, target));
+  deleteBlob(digest: Digest): number {
+    return this.blobs.deleteBlob(digest);
   }
-
-  async removeImage(name: string): Promise<boolean> {
-    return withStoreLock(this.root, INDEX_LOCK, () => removeImageRef(this.root, name));
+  listImages(): Promise<ImageRecord[]> {
+    return this.names.listImages();
+  }
+  getImage(name: string): Promise<ImageRecord | undefined> {
+    return this.names.getImage(name);
+  }
+  setImage(name: string, target: Descriptor): Promise<void> {
+    return this.names.setImage(name, target);
+  }
+  removeImage(name: string): Promise<boolean> {
+    return this.names.removeImage(name);
   }
 }

@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { open, rename, unlink } from "node:fs/promises";
+import { open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { TsbuildError } from "../errors.js";
+import { BLOB_MODE, type OciLayoutDir } from "../oci/layout.js";
 import type { Digest } from "../oci/types.js";
-import { fsyncDir, writeFileAtomic } from "../util/atomic.js";
 import { FileHandleWritable } from "./file-handle-writable.js";
 import type { IngestWriter } from "./types.js";
-
-/** The mode of every committed blob: content-addressed files are never modified in place. */
-export const BLOB_MODE = 0o444;
 
 /** Ingest files are named `<pid>-<random>` so that a sweep can tell a dead writer's from a live one's. */
 export function ingestFileName(): string {
@@ -28,17 +24,13 @@ export function ingestFilePid(name: string): number | undefined {
  * same temp file in ingest/, fsync, rename and directory fsync as an ingest, without its five thread
  * pool round trips (~0.7 ms of a small RUN step's layer).
  */
-export function writeBlobSync(root: string, buf: Buffer, digest: Digest): void {
-  // A concurrent commit of the same content may rename over ours: same bytes, still atomic.
-  writeFileAtomic(join(root, "blobs", "sha256", digest.slice(7)), buf, {
-    mode: BLOB_MODE,
-    tmpPath: join(root, "ingest", ingestFileName()),
-  });
+export function writeBlobSync(layout: OciLayoutDir, buf: Buffer, digest: Digest): void {
+  layout.writeBlob(digest, buf, join(layout.dir, "ingest", ingestFileName()));
 }
 
 /** Starts writing one blob into `<root>/ingest/`; see IngestWriter. */
-export async function startIngest(root: string): Promise<IngestWriter> {
-  const tmp = join(root, "ingest", ingestFileName());
+export async function startIngest(layout: OciLayoutDir): Promise<IngestWriter> {
+  const tmp = join(layout.dir, "ingest", ingestFileName());
   const fh = await open(tmp, "wx", BLOB_MODE);
   const hash = createHash("sha256");
   const stream = new FileHandleWritable(fh, (chunk) => hash.update(chunk));
@@ -64,15 +56,7 @@ export async function startIngest(root: string): Promise<IngestWriter> {
       await fh.sync();
       closed = true;
       await fh.close();
-      const blobDir = join(root, "blobs", "sha256");
-      const dest = join(blobDir, digest.slice(7));
-      if (existsSync(dest)) {
-        await unlink(tmp);
-      } else {
-        // A concurrent commit of the same content may rename over ours: same bytes, still atomic.
-        await rename(tmp, dest);
-        fsyncDir(blobDir);
-      }
+      await layout.adoptBlob(tmp, digest as Digest);
       return { digest, size: stream.size };
     } catch (err) {
       stream.destroy();

@@ -17,8 +17,8 @@ export interface ImageRecord {
   target: Descriptor;
 }
 
-/** Content-addressed blobs + image references; the directory is itself an OCI image layout. */
-export interface ContentStore {
+/** Content-addressed blobs under `root/blobs/sha256/`, written through `root/ingest/`. */
+export interface BlobStore {
   readonly root: string;
   has(digest: Digest): boolean;
   blobPath(digest: Digest): string;
@@ -27,9 +27,20 @@ export interface ContentStore {
   ingest(): Promise<IngestWriter>;
   /** Re-hashes a blob; false if missing or corrupt. */
   verify(digest: Digest): Promise<boolean>;
+  /** Every blob's digest, in no particular order. */
+  listBlobs(): Digest[];
+  /** Removes a blob; returns the bytes it held, 0 when there was none. Only garbage collection calls it. */
+  deleteBlob(digest: Digest): number;
+}
+
+/** Image names: the store's index.json, one manifest descriptor per name. */
+export interface ImageNames {
   listImages(): Promise<ImageRecord[]>;
   getImage(name: string): Promise<ImageRecord | undefined>;
   /** Atomically rewrites index.json with `name` pointing at `target` (replacing an older entry). */
   setImage(name: string, target: Descriptor): Promise<void>;
   removeImage(name: string): Promise<boolean>;
 }
+
+/** Blobs plus image names: the directory is itself an OCI image layout. */
+export interface ContentStore extends BlobStore, ImageNames {}

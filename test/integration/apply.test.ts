@@ -7,8 +7,8 @@ import { applyLayer } from "../../snapshotter/apply.js";
 import { diffUpper } from "../../snapshotter/diff.js";
 import { withMounts } from "../../snapshotter/mount.js";
 import { openOverlaySnapshotter } from "../../snapshotter/overlay.js";
-import { chainSnapshotName, unpackLayers } from "../../snapshotter/unpack.js";
-import { chainIds } from "../../src/oci/digest.js";
+import { unpackLayers } from "../../snapshotter/unpack.js";
+import { chainIds, chainSnapshotName } from "../../snapshotter/chain.js";
 import { type Descriptor, MediaType } from "../../src/oci/types.js";
 import {
   CAP_VALUE,
@@ -17,6 +17,8 @@ import {
   everyChange,
   makeEnv,
   WORKED_LOWER,
+  activeDirs,
+  committedDir,
 } from "./snapshotter/helpers.js";
 
 let env: Env;
@@ -60,8 +62,8 @@ async function childLayer(compression: "gzip" | "zstd" | "none" = "gzip") {
   await env.sn.prepare("child-key", "base");
   await withMounts(await env.sn.mounts("child-key"), async (r) => everyChange(r));
   const res = await diffUpper({
-    upperDir: await env.sn.upperDir("child-key"),
-    lowerDirs: await env.sn.lowerDirs("child-key"),
+    upperDir: (await activeDirs(env.sn, "child-key")).upper!,
+    lowerDirs: (await activeDirs(env.sn, "child-key")).lowers,
     store: env.store,
     compression,
   });
@@ -74,7 +76,7 @@ describe("applyLayer round trip", () => {
     it(`re-creates the overlay markers and the merged tree (${compression})`, async () => {
       const res = await childLayer(compression);
       await env.sn.prepare("applied-key", "base");
-      const upper = await env.sn.upperDir("applied-key");
+      const upper = (await activeDirs(env.sn, "applied-key")).upper!;
       const { diffId } = await applyLayer({
         store: env.store,
         layer: res.layer,
@@ -110,7 +112,7 @@ describe("applyLayer round trip", () => {
 
   it("unpacks an image's layers into chain snapshots once", async () => {
     const baseLayer = await diffUpper({
-      upperDir: await env.sn.upperDir("base"),
+      upperDir: await committedDir(env.sn, "base"),
       lowerDirs: [],
       store: env.store,
     });
@@ -136,7 +138,7 @@ describe("applyLayer round trip", () => {
 
   it("removes the active snapshot when a layer fails to unpack", async () => {
     const baseLayer = await diffUpper({
-      upperDir: await env.sn.upperDir("base"),
+      upperDir: await committedDir(env.sn, "base"),
       lowerDirs: [],
       store: env.store,
     });

@@ -18,6 +18,7 @@ import {
   CAP_VALUE,
   EVERY_CHANGE_NAMES,
   everyChange,
+  activeDirs,
 } from "./snapshotter/helpers.js";
 
 const sha = (b: Buffer) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
@@ -37,8 +38,8 @@ async function change(fn: (root: string) => void): Promise<void> {
 
 async function diff(compression: Compression = "gzip", sourceDateEpoch?: number, inMemoryLimit?: number) {
   const res = await diffUpper({
-    upperDir: await env.sn.upperDir("child"),
-    lowerDirs: await env.sn.lowerDirs("child"),
+    upperDir: (await activeDirs(env.sn, "child")).upper!,
+    lowerDirs: (await activeDirs(env.sn, "child")).lowers,
     store: env.store,
     compression,
     sourceDateEpoch,

@@ -18,7 +18,6 @@ import {
   lsetxattr,
   MNT_DETACH,
   mknod,
-  mountFromSpec,
   mountOverlay,
   umount,
 } from "../../native/index.js";
@@ -174,41 +173,5 @@ describe("mountOverlay", () => {
         message: expect.stringContaining(missing),
       }),
     );
-  });
-});
-
-describe("mountFromSpec", () => {
-  it("mounts a snapshotter overlay spec", () => {
-    const [a, b, up, work, target] = ["s/a", "s/b", "s/up", "s/work", "s/mnt"].map((p) => dir(p));
-    writeFileSync(join(a!, "a"), "a");
-    writeFileSync(join(b!, "b"), "b");
-    mountFromSpec(
-      [
-        {
-          type: "overlay",
-          source: "overlay",
-          options: [`lowerdir=${a}:${b}`, `upperdir=${up}`, `workdir=${work}`],
-        },
-      ],
-      target!,
-    );
-    mounted.push(target!);
-    expect(readFileSync(join(target!, "a"), "utf8") + readFileSync(join(target!, "b"), "utf8")).toBe("ab");
-    writeFileSync(join(target!, "c"), "c");
-    expect(existsSync(join(up!, "c"))).toBe(true);
-  });
-
-  it("mounts a read-only bind spec", () => {
-    const [src, target] = ["b/src", "b/mnt"].map((p) => dir(p));
-    writeFileSync(join(src!, "f"), "f");
-    mountFromSpec([{ type: "bind", source: src!, options: ["rbind", "ro"] }], target!);
-    mounted.push(target!);
-    expect(readFileSync(join(target!, "f"), "utf8")).toBe("f");
-    expect(() => writeFileSync(join(target!, "g"), "g")).toThrow(/EROFS/);
-    umount(target!);
-    mountFromSpec([{ type: "bind", source: src!, options: ["rbind", "rw"] }], target!);
-    mounted.push(target!);
-    writeFileSync(join(target!, "g"), "g");
-    expect(readFileSync(join(src!, "g"), "utf8")).toBe("g");
   });
 });

@@ -5,14 +5,13 @@ import { canonicalJson } from "../../../src/oci/canonical-json.js";
 import type { Descriptor } from "../../../src/oci/types.js";
 import type { ProgressSink } from "../../../src/progress/events.js";
 import type { ContentStore } from "../../../src/store/types.js";
-import { childIdentity } from "../../ops/layer-step.js";
+import { SCRATCH, chainOfSnapshot, childChain } from "../../../snapshotter/chain.js";
 import type { StageState } from "../../state.js";
 import {
   CACHE_CONFIG_MEDIA_TYPE,
   type ChainLink,
   type RemoteCacheConfig,
   type RemoteRecord,
-  snapshotChain,
 } from "./format.js";
 import type { RemoteCacheSession } from "./session.js";
 import type { CacheExportSpec } from "./spec.js";
@@ -52,11 +51,11 @@ export function cacheConfig(
   const links = new Map<string, ChainLink>();
   const layers = new Map<string, Descriptor>();
   for (const s of states) {
-    let parent = "scratch";
+    let parent = SCRATCH;
     for (const [i, layer] of s.layers.entries()) {
       const diffId = s.config.rootfs.diff_ids[i];
       if (!diffId) throw new TsbuildError(`cache export: layer ${layer.digest} has no diff id`);
-      const chain = childIdentity(parent, diffId);
+      const chain = childChain(parent, diffId);
       // A base layer whose blob is not here (never the case for what this build made) ends the chain.
       if (!store.has(layer.digest)) break;
       links.set(chain, { chain, parentChain: parent, layerDigest: layer.digest, diffId });
@@ -66,8 +65,8 @@ export function cacheConfig(
   }
   const out: RemoteRecord[] = [];
   for (const r of records) {
-    const chain = snapshotChain(r.snapshot);
-    if (chain === undefined || (chain !== "scratch" && !links.has(chain))) continue;
+    const chain = chainOfSnapshot(r.snapshot);
+    if (chain === undefined || (chain !== SCRATCH && !links.has(chain))) continue;
     // Same content, other compression: the record keeps its own blob (the link's rebuilds the rootfs).
     if (r.layer && store.has(r.layer.digest)) layers.set(r.layer.digest, stripAnnotations(r.layer));
     else if (r.layer) continue;

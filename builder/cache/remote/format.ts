@@ -2,7 +2,7 @@
 // config blob lists the cache records plus the chain links needed to rebuild any record's rootfs.
 import { TsbuildError } from "../../../src/errors.js";
 import type { Descriptor, Digest } from "../../../src/oci/types.js";
-import { childIdentity } from "../../ops/layer-step.js";
+import { SCRATCH, childChain } from "../../../snapshotter/chain.js";
 
 export const CACHE_CONFIG_MEDIA_TYPE = "application/vnd.tsbuild.cache.config.v1+json";
 
@@ -54,12 +54,12 @@ export class CacheIndex {
   /** The layers (bottom first) that make `chain`; throws if the cache lacks a link or a blob. */
   chainLayers(chain: string): { layer: Descriptor; diffId: Digest }[] {
     const out: { layer: Descriptor; diffId: Digest }[] = [];
-    for (let c = chain; c !== "scratch";) {
+    for (let c = chain; c !== SCRATCH;) {
       const link = this.links.get(c);
       if (!link) throw new TsbuildError(`chain ${c}: no layer for it in the cache`);
       const layer = this.layers.get(link.layerDigest);
       if (!layer) throw new TsbuildError(`layer ${link.layerDigest}: listed but not in the cache manifest`);
-      if (childIdentity(link.parentChain, link.diffId) !== c)
+      if (childChain(link.parentChain, link.diffId) !== c)
         throw new TsbuildError(`chain ${c}: its link does not hash to it`);
       out.push({ layer, diffId: link.diffId });
       c = link.parentChain;
@@ -67,14 +67,4 @@ export class CacheIndex {
     }
     return out.reverse();
   }
-}
-
-/** The chain id a record's snapshot name stands for ("scratch" when it has none). */
-export function snapshotChain(snapshot: string | undefined): string | undefined {
-  if (snapshot === undefined) return "scratch";
-  return snapshot.startsWith("chain:") ? snapshot.slice("chain:".length) : undefined;
-}
-
-export function chainSnapshot(chain: string): string | undefined {
-  return chain === "scratch" ? undefined : `chain:${chain}`;
 }

@@ -1,24 +1,25 @@
 // The build's snapshotter while remote caches are imported: a remote hit's snapshot is fetched and
 // unpacked when something first builds on it or looks into it (prepare, view), not at the hit.
 import type { Mount, SnapshotInfo, Snapshotter, Usage } from "../../../snapshotter/types.js";
-import type { OpContext } from "../../ops/context.js";
-import type { RemoteCacheSession } from "./session.js";
+
+/** What the wrapper asks of the remote cache session: make a snapshot local if it is a pending hit. */
+export interface SnapshotMaterializer {
+  ensureSnapshot(name: string | undefined): Promise<void>;
+}
 
 export class LazyRemoteSnapshotter implements Snapshotter {
   constructor(
     private readonly inner: Snapshotter,
-    private readonly session: RemoteCacheSession,
-    /** The build's context (for fetching), set once it exists. */
-    private readonly ctx: () => OpContext,
+    private readonly session: SnapshotMaterializer,
   ) {}
 
   async prepare(key: string, parent?: string, labels?: Record<string, string>): Promise<Mount[]> {
-    await this.session.ensureSnapshot(this.ctx(), parent);
+    await this.session.ensureSnapshot(parent);
     return this.inner.prepare(key, parent, labels);
   }
 
   async view(key: string, parent: string, labels?: Record<string, string>): Promise<Mount[]> {
-    await this.session.ensureSnapshot(this.ctx(), parent);
+    await this.session.ensureSnapshot(parent);
     return this.inner.view(key, parent, labels);
   }
 
@@ -39,11 +40,5 @@ export class LazyRemoteSnapshotter implements Snapshotter {
   }
   usage(key: string): Promise<Usage> {
     return this.inner.usage(key);
-  }
-  upperDir(key: string): Promise<string> {
-    return this.inner.upperDir(key);
-  }
-  lowerDirs(key: string): Promise<string[]> {
-    return this.inner.lowerDirs(key);
   }
 }

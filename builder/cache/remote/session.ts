@@ -1,12 +1,14 @@
 // One build's view of remote caches: the imported ones (`--cache-from`, looked up when the local cache
 // misses) and the records this build used or made (what `--cache-to` exports).
 import type { Descriptor, Digest } from "../../../src/oci/types.js";
+import type { ProgressSink } from "../../../src/progress/events.js";
 import type { ContentStore } from "../../../src/store/types.js";
+import { snapshotOfChain } from "../../../snapshotter/chain.js";
 import { snapshotExists } from "../../../snapshotter/exists.js";
+import type { Snapshotter } from "../../../snapshotter/types.js";
 import { unpackLayers } from "../../../snapshotter/unpack.js";
-import type { OpContext } from "../../ops/context.js";
-import type { CacheRecord } from "../records.js";
-import { CacheIndex, chainSnapshot, type RemoteRecord } from "./format.js";
+import type { CacheRecord, CacheRecords } from "../records.js";
+import { CacheIndex, type RemoteRecord } from "./format.js";
 import { type CacheTransport, openTransport, type TransportOptions } from "./transport.js";
 import { type CacheImportSpec, describeLocation } from "./spec.js";
 
@@ -15,30 +17,33 @@ interface ImportedCache {
   index: CacheIndex;
 }
 
-/** What the ops see of the remote cache (OpContext.remoteCache). */
-export interface RemoteCacheHooks {
-  /** A step's result, hit or fresh: a candidate for export. */
-  observe(record: CacheRecord): void;
-  /**
-   * A local miss: a remote record, or undefined. Its snapshot is made local (blobs fetched, layers
-   * unpacked) only when something needs it: `ensureSnapshot`, which the build's snapshotter calls.
-   */
-  lookup(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined>;
-  /** A COPY --from checksum (stage-checksum.ts memo key → sum): exported with the records. */
-  observeStageSum(memoKey: string, sum: string): void;
-  /** A checksum an imported cache knows, so that a stage need not be fetched to compute it. */
-  stageSum(memoKey: string): string | undefined;
+/**
+ * What a session works with: the build's stores (the plain snapshotter, not the lazy one that wraps it),
+ * its records (a remote hit made local is written as a local record) and its progress and signal.
+ */
+export interface RemoteCacheDeps {
+  store: ContentStore;
+  snapshotter: Snapshotter;
+  cache: CacheRecords;
+  progress: ProgressSink;
+  signal: AbortSignal;
 }
 
-export class RemoteCacheSession implements RemoteCacheHooks {
+/**
+ * Serves the step runner (lookup on a local miss, observe every result), COPY --from checksums
+ * (stageSum, observeStageSum) and the lazy snapshotter (ensureSnapshot).
+ */
+export class RemoteCacheSession {
   readonly observed = new Map<Digest, CacheRecord>();
   readonly stageSums = new Map<string, string>();
   private readonly imports: ImportedCache[] = [];
   /** One download per blob per build, however many steps need it at once. */
   private readonly fetches = new Map<Digest, Promise<void>>();
   /** Snapshots of remote hits that are not local yet, by name: how to make each. */
-  private readonly pending = new Map<string, (ctx: OpContext) => Promise<void>>();
+  private readonly pending = new Map<string, () => Promise<void>>();
   private readonly making = new Map<string, Promise<void>>();
+
+  constructor(private readonly deps: RemoteCacheDeps) {}
 
   observe(record: CacheRecord): void {
     this.observed.set(record.key, record);
@@ -57,13 +62,13 @@ export class RemoteCacheSession implements RemoteCacheHooks {
   }
 
   /** Makes a remote hit's snapshot local if it is one that is not yet (fetch and unpack, once). */
-  async ensureSnapshot(ctx: OpContext, name: string | undefined): Promise<void> {
+  async ensureSnapshot(name: string | undefined): Promise<void> {
     if (name === undefined) return;
     const make = this.pending.get(name);
     if (!make) return;
     let p = this.making.get(name);
     if (!p) {
-      p = make(ctx).then(() => void this.pending.delete(name));
+      p = make().then(() => void this.pending.delete(name));
       p.catch(() => this.making.delete(name));
       this.making.set(name, p);
     }
@@ -71,12 +76,12 @@ export class RemoteCacheSession implements RemoteCacheHooks {
   }
 
   /** Fetches the blobs among `layers` that the store lacks, from the caches that list them. */
-  async ensureBlobs(ctx: OpContext, layers: Descriptor[]): Promise<void> {
+  async ensureBlobs(layers: Descriptor[]): Promise<void> {
     await Promise.all(
       layers.map((layer) => {
-        if (ctx.store.has(layer.digest)) return undefined;
+        if (this.deps.store.has(layer.digest)) return undefined;
         const imp = this.imports.find((i) => i.index.layers.has(layer.digest));
-        return imp ? this.fetch(ctx, imp, layer) : undefined;
+        return imp ? this.fetch(imp, layer) : undefined;
       }),
     );
   }
@@ -85,7 +90,8 @@ export class RemoteCacheSession implements RemoteCacheHooks {
    * Reads each cache's manifest and config (no layers). A cache that is not there yet (a first run)
    * or cannot be read is a warning: the build goes on without it, as BuildKit's does.
    */
-  async load(specs: CacheImportSpec[], store: ContentStore, opts: TransportOptions): Promise<void> {
+  async load(specs: CacheImportSpec[], opts: TransportOptions): Promise<void> {
+    const { store } = this.deps;
     const loaded = await Promise.all(
       specs.map(async (spec) => {
         const transport = openTransport(spec, opts);
@@ -118,15 +124,15 @@ export class RemoteCacheSession implements RemoteCacheHooks {
     for (const c of loaded) if (c) this.imports.push(c);
   }
 
-  async lookup(ctx: OpContext, key: Digest): Promise<CacheRecord | undefined> {
+  async lookup(key: Digest): Promise<CacheRecord | undefined> {
     for (const imp of this.imports) {
       const rec = imp.index.records.get(key);
       if (!rec) continue;
       try {
         return this.deferMaterialize(imp, rec);
       } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        ctx.progress.emit({
+        if (this.deps.signal.aborted) throw err;
+        this.deps.progress.emit({
           type: "warning",
           code: "CacheImport",
           message: `cache ${imp.transport.name}: record ${key.slice(7, 19)}: ${(err as Error).message}; running the step`,
@@ -147,7 +153,7 @@ export class RemoteCacheSession implements RemoteCacheHooks {
     const layer = rec.layerDigest ? imp.index.layers.get(rec.layerDigest) : undefined;
     const record: CacheRecord = {
       key: rec.key,
-      snapshot: chainSnapshot(rec.chain),
+      snapshot: snapshotOfChain(rec.chain),
       ...(layer && rec.diffId ? { layer, diffId: rec.diffId } : {}),
       created: rec.created,
       durationMs: rec.durationMs,
@@ -155,29 +161,31 @@ export class RemoteCacheSession implements RemoteCacheHooks {
     };
     if (record.snapshot === undefined) return record;
     const previous = this.pending.get(record.snapshot);
-    this.pending.set(record.snapshot, async (ctx) => {
-      await previous?.(ctx);
+    const { snapshotter, store, signal, cache } = this.deps;
+    this.pending.set(record.snapshot, async () => {
+      await previous?.();
       // Another record of the same rootfs (a step that changed nothing) may have made it already.
-      if (!(await snapshotExists(ctx.snapshotter, record.snapshot!))) {
-        await Promise.all(chain.map(({ layer: l }) => this.fetch(ctx, imp, l)));
-        ctx.signal.throwIfAborted();
+      if (!(await snapshotExists(snapshotter, record.snapshot!))) {
+        await Promise.all(chain.map(({ layer: l }) => this.fetch(imp, l)));
+        signal.throwIfAborted();
         await unpackLayers(
-          ctx.snapshotter,
-          ctx.store,
+          snapshotter,
+          store,
           chain.map((c) => c.layer),
           chain.map((c) => c.diffId),
         );
       }
-      ctx.cache.put(record);
+      cache.put(record);
     });
     return record;
   }
 
-  private fetch(ctx: OpContext, imp: ImportedCache, layer: Descriptor): Promise<void> {
-    if (ctx.store.has(layer.digest)) return Promise.resolve();
+  private fetch(imp: ImportedCache, layer: Descriptor): Promise<void> {
+    const { store } = this.deps;
+    if (store.has(layer.digest)) return Promise.resolve();
     let p = this.fetches.get(layer.digest);
     if (!p) {
-      p = imp.transport.fetchBlob(layer, ctx.store);
+      p = imp.transport.fetchBlob(layer, store);
       // A failed download may be tried again by a later step (or from another cache).
       p.catch(() => this.fetches.delete(layer.digest));
       this.fetches.set(layer.digest, p);

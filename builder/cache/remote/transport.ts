@@ -1,13 +1,12 @@
 // Where a remote cache lives: a registry repository (tag) or an OCI layout directory (tag in index.json).
 // Both hold the same manifest; loading reads only the manifest and the config, blobs come one at a time.
-import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
-import { join } from "node:path";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
 import pLimit from "p-limit";
 import { TsbuildError } from "../../../src/errors.js";
 import { canonicalJson } from "../../../src/oci/canonical-json.js";
-import { digestHex, sha256 } from "../../../src/oci/digest.js";
+import { sha256 } from "../../../src/oci/digest.js";
+import { OciLayoutDir } from "../../../src/oci/layout.js";
 import { resolveReference } from "../../../src/oci/reference.js";
 import {
   type Descriptor,
@@ -25,7 +24,6 @@ import { RegistryError, withContext } from "../../../src/registry/errors.js";
 import { fetchManifest, putManifest } from "../../../src/registry/manifest.js";
 import { TransferProgress } from "../../../src/registry/transfer-progress.js";
 import type { ContentStore } from "../../../src/store/types.js";
-import { fsyncDir, writeFileAtomic } from "../../../src/util/atomic.js";
 import { CACHE_CONFIG_MEDIA_TYPE, type RemoteCacheConfig } from "./format.js";
 import { type CacheLocation, describeLocation } from "./spec.js";
 
@@ -167,34 +165,32 @@ class RegistryTransport implements CacheTransport {
 
 class LocalTransport implements CacheTransport {
   readonly name: string;
+  private readonly layout: OciLayoutDir;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly tag: string,
   ) {
     this.name = describeLocation({ type: "local", dir, tag });
-  }
-
-  private blobPath(digest: string): string {
-    return join(this.dir, "blobs", "sha256", digestHex(digest));
+    this.layout = new OciLayoutDir(dir);
   }
 
   private readIndex(): ImageIndex | undefined {
-    const path = join(this.dir, "index.json");
-    if (!existsSync(path)) return undefined;
     try {
-      return JSON.parse(readFileSync(path, "utf8")) as ImageIndex;
+      return this.layout.readIndex();
     } catch (err) {
-      throw new TsbuildError(`cache ${this.name}: unreadable index.json: ${(err as Error).message}`);
+      throw new TsbuildError(`cache ${this.name}: unreadable index.json: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   private readBlob(desc: Descriptor): Buffer {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(this.blobPath(desc.digest));
-    } catch {
-      throw new TsbuildError(`cache ${this.name}: blob ${desc.digest} is missing`);
+      bytes = readFileSync(this.layout.blobPath(desc.digest));
+    } catch (err) {
+      throw new TsbuildError(`cache ${this.name}: blob ${desc.digest} is missing`, { cause: err });
     }
     if (sha256(bytes) !== desc.digest)
       throw new TsbuildError(`cache ${this.name}: blob ${desc.digest} does not match its digest`);
@@ -209,7 +205,7 @@ class LocalTransport implements CacheTransport {
   }
 
   async fetchBlob(desc: Descriptor, store: ContentStore): Promise<void> {
-    const path = this.blobPath(desc.digest);
+    const path = this.layout.blobPath(desc.digest);
     if (!existsSync(path)) throw new TsbuildError(`cache ${this.name}: blob ${desc.digest} is missing`);
     const writer = await store.ingest();
     try {
@@ -219,29 +215,22 @@ class LocalTransport implements CacheTransport {
       await writer.commit(desc.digest);
     } catch (err) {
       await writer.abort();
-      throw new TsbuildError(`cache ${this.name}: blob ${desc.digest}: ${(err as Error).message}`);
+      throw new TsbuildError(`cache ${this.name}: blob ${desc.digest}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 
   async save(store: ContentStore, manifest: Buffer, blobs: Descriptor[]): Promise<number> {
-    const blobDir = join(this.dir, "blobs", "sha256");
     try {
-      mkdirSync(blobDir, { recursive: true });
+      this.layout.init();
     } catch (err) {
-      throw new TsbuildError(`cache ${this.name}: ${(err as Error).message}`);
+      throw new TsbuildError(`cache ${this.name}: ${(err as Error).message}`, { cause: err });
     }
     let written = 0;
-    for (const d of blobs) {
-      const dest = this.blobPath(d.digest);
-      if (existsSync(dest)) continue; // content-addressed: same name, same bytes
-      const tmp = `${dest}.tmp-${randomBytes(6).toString("hex")}`;
-      copyFileSync(store.blobPath(d.digest), tmp);
-      renameSync(tmp, dest);
-      written++;
-    }
+    for (const d of blobs) if (this.layout.copyBlobFrom(store.blobPath(d.digest), d.digest)) written++;
     const digest = sha256(manifest);
-    writeFileAtomic(this.blobPath(digest), manifest);
-    fsyncDir(blobDir);
+    this.layout.writeBlob(digest, manifest);
     const entry: Descriptor = {
       mediaType: MediaType.imageManifest,
       digest,
@@ -251,13 +240,11 @@ class LocalTransport implements CacheTransport {
     const kept = (this.readIndex()?.manifests ?? []).filter(
       (d) => d.annotations?.[REF_NAME_ANNOTATION] !== this.tag,
     );
-    const index: ImageIndex = {
+    this.layout.writeIndex({
       schemaVersion: 2,
       mediaType: MediaType.imageIndex,
       manifests: [...kept, entry],
-    };
-    writeFileAtomic(join(this.dir, "oci-layout"), `${JSON.stringify({ imageLayoutVersion: "1.0.0" })}\n`);
-    writeFileAtomic(join(this.dir, "index.json"), `${canonicalJson(index)}\n`);
+    });
     return written;
   }
 }

@@ -63,9 +63,11 @@ export class RemoteSources {
     }
   }
 
-  /** Removes the downloaded temp files. */
+  /** Removes the downloaded temp files (once: a later placeAll would download again). */
   release(): void {
-    for (const d of this.downloads.values())
+    const all = [...this.downloads.values()];
+    this.downloads.clear();
+    for (const d of all)
       d.then(
         (x) => x.remove(),
         () => undefined,

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { withMounts } from "../../../snapshotter/mount.js";
+import { overlayMount, withMounts } from "../../../snapshotter/mount.js";
 import type { Snapshotter } from "../../../snapshotter/types.js";
 import { resolveInRoot } from "../../context/securejoin.js";
 
@@ -34,11 +34,6 @@ export async function withStageRoot<T>(
   }
 }
 
-/** overlayfs escapes ':' and '\' in lowerdir paths with a backslash. */
-function escapeLowerdir(dir: string): string {
-  return dir.replace(/[\\:]/g, (c) => `\\${c}`);
-}
-
 /** A host dir made writable for fn, its writes landing in a temp upper that is deleted afterwards. */
 export async function withThrowawayWrites<T>(source: string, fn: (path: string) => Promise<T>): Promise<T> {
   const tmp = mkdtempSync(join(tmpdir(), "tsbuild-rwbind-"));
@@ -51,16 +46,12 @@ export async function withThrowawayWrites<T>(source: string, fn: (path: string) 
     }
     mkdirSync(join(tmp, "upper"));
     mkdirSync(join(tmp, "work"));
-    const overlay = {
-      type: "overlay",
-      source: "overlay",
-      options: [
-        `lowerdir=${escapeLowerdir(source)}`,
-        `upperdir=${join(tmp, "upper")}`,
-        `workdir=${join(tmp, "work")}`,
-        "volatile",
-      ],
-    };
+    const overlay = overlayMount({
+      lowerdirs: [source],
+      upperdir: join(tmp, "upper"),
+      workdir: join(tmp, "work"),
+      options: ["volatile"],
+    });
     return await withMounts([overlay], fn);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

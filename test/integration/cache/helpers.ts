@@ -1,7 +1,7 @@
 // Shared by the cache, prune and solver tests: a busybox base stage and readers for build results.
 import { readFileSync } from "node:fs";
 import { stepOutcomes } from "../../helpers/tsbuild.js";
-import type { StepMetrics } from "../../../builder/metrics.js";
+import type { StepMetrics } from "../../../builder/solve/step-metrics.js";
 
 export const BUSYBOX = ["--build-context", "busybox-bin=/bin"];
 

@@ -17,7 +17,9 @@ import { pipeline } from "node:stream/promises";
 import { extract } from "tar-stream";
 import { compressionOf, decompressor } from "../../../snapshotter/compression.js";
 import { readTar } from "../../../snapshotter/layer/tar-reader.js";
+import { snapshotDirs, type SnapshotDirs } from "../../../snapshotter/mount.js";
 import { openOverlaySnapshotter, type OverlaySnapshotter } from "../../../snapshotter/overlay.js";
+import type { Snapshotter } from "../../../snapshotter/types.js";
 import { openContentStore } from "../../../src/store/content.js";
 import type { Descriptor } from "../../../src/oci/types.js";
 import type { ContentStore } from "../../../src/store/types.js";
@@ -58,9 +60,9 @@ export async function commitTree(
   parent?: string,
 ): Promise<void> {
   const key = `${name}-active`;
-  await sn.prepare(key, parent);
+  const mounts = await sn.prepare(key, parent);
   // Writing straight into the upper dir is how apply fills snapshots too; only valid without markers.
-  writeTree(await sn.upperDir(key), files);
+  writeTree(snapshotDirs(mounts).upper!, files);
   await sn.commit(name, key);
 }
 
@@ -176,3 +178,18 @@ export const EVERY_CHANGE_NAMES = [
   "new.txt",
   "sym",
 ];
+
+/** The dirs behind an active snapshot's mounts (its upper, its lowers). */
+export async function activeDirs(sn: Snapshotter, key: string): Promise<SnapshotDirs> {
+  return snapshotDirs(await sn.mounts(key));
+}
+
+/** A committed snapshot's own tree, found as the lowerdir of a view (a committed snapshot has no mounts). */
+export async function committedDir(sn: Snapshotter, name: string): Promise<string> {
+  const key = `dirs-of-${name}-${Math.random()}`;
+  try {
+    return snapshotDirs(await sn.view(key, name)).lowers[0]!;
+  } finally {
+    await sn.remove(key);
+  }
+}

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openOverlaySnapshotter } from "../../../snapshotter/overlay.js";
 import type { Snapshotter } from "../../../snapshotter/types.js";
 import { tempDir } from "../../helpers/tsbuild.js";
-import { writeTree } from "./helpers.js";
+import { activeDirs, committedDir, writeTree } from "./helpers.js";
 
 const ownStart = () => {
   const stat = readFileSync(`/proc/${process.pid}/stat`, "utf8");
@@ -24,7 +24,7 @@ const recordFile = (root: string, key: string) => join(root, "records", `${encod
 
 async function commitFiles(sn: Snapshotter, name: string, files: Record<string, string>, parent?: string) {
   await sn.prepare(`${name}-tmp`, parent);
-  writeTree(await sn.upperDir(`${name}-tmp`), files);
+  writeTree((await activeDirs(sn, `${name}-tmp`)).upper!, files);
   await sn.commit(name, `${name}-tmp`);
 }
 
@@ -86,7 +86,7 @@ describe("overlay snapshotter records", () => {
     writeFileSync(join(root, "records", ".tmp-0123456789ab"), '{"key":');
     // A commit cut between writing the committed record and removing the active one.
     await sn.prepare("active/half", "base");
-    writeTree(await sn.upperDir("active/half"), { g: "2" });
+    writeTree((await activeDirs(sn, "active/half")).upper!, { g: "2" });
     copyFileSync(recordFile(root, "active/half"), join(dir.path, "half.json"));
     await sn.commit("done", "active/half");
     copyFileSync(join(dir.path, "half.json"), recordFile(root, "active/half"));
@@ -95,7 +95,7 @@ describe("overlay snapshotter records", () => {
     expect(readdirSync(join(root, "records")).sort()).toEqual(["base.json", "done.json"]);
     expect(existsSync(join(root, tornId))).toBe(false);
     await expect(again.stat("active/half")).rejects.toThrow(/not found/);
-    expect(readFileSync(join(await again.upperDir("done"), "g"), "utf8")).toBe("2");
+    expect(readFileSync(join(await committedDir(again, "done"), "g"), "utf8")).toBe("2");
     await again.prepare("active/half", "done"); // the key is free again
   });
 
@@ -127,7 +127,7 @@ describe("overlay snapshotter records", () => {
     expect(existsSync(join(root, "metadata.json"))).toBe(false);
     expect(existsSync(join(root, "9"))).toBe(false);
     expect((await sn.stat("chain:sha256:old")).kind).toBe("committed");
-    expect(await sn.lowerDirs("chain:sha256:old")).toEqual([join(root, "1", "fs")]);
+    expect(await committedDir(sn, "chain:sha256:old")).toBe(join(root, "1", "fs"));
     expect(readFileSync(join(root, "1", "fs", "old"), "utf8")).toBe("legacy");
     await sn.prepare("next", "chain:sha256:old");
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyLayer } from "../../../snapshotter/apply.js";
 import { diffUpper } from "../../../snapshotter/diff.js";
 import type { Compression } from "../../../src/oci/types.js";
-import { type Env, makeEnv } from "./helpers.js";
+import { type Env, activeDirs, makeEnv } from "./helpers.js";
 
 const FILES = 20_000;
 
@@ -18,7 +18,7 @@ describe.runIf(process.env.TSBUILD_BENCH === "1")("diff/apply throughput", () =>
   beforeAll(async () => {
     env = await makeEnv();
     await env.sn.prepare("src");
-    upper = await env.sn.upperDir("src");
+    upper = (await activeDirs(env.sn, "src")).upper!;
     // Half random, half repeated text: compressible like real files, not trivially so.
     for (let d = 0; d < 100; d++) {
       mkdirSync(join(upper, `d${d}`));
@@ -39,7 +39,7 @@ describe.runIf(process.env.TSBUILD_BENCH === "1")("diff/apply throughput", () =>
       const res = await diffUpper({ upperDir: upper, lowerDirs: [], store: env.store, compression });
       const t1 = performance.now();
       await env.sn.prepare(`apply-${compression}`);
-      const target = await env.sn.upperDir(`apply-${compression}`);
+      const target = (await activeDirs(env.sn, `apply-${compression}`)).upper!;
       await applyLayer({ store: env.store, layer: res.layer, targetDir: target, expectedDiffId: res.diffId });
       const t2 = performance.now();
       const ds = (t1 - t0) / 1000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Candidate, recordsToKeep } from "../../../src/store/gc/select.js";
+import { type Candidate, recordsToKeep } from "../../../builder/cache/prune/select.js";
 
 const NOW = Date.parse("2024-01-10T00:00:00Z");
 const c = (key: string, lastUsed: string, holds: [string, number][], intact = true): Candidate => ({

@@ -1,0 +1,195 @@
+import { availableParallelism } from "node:os";
+import type { Command } from "commander";
+import { build } from "../../builder/build.js";
+import type { PullPolicy } from "../../builder/ops/source.js";
+import { UsageError } from "../../src/errors.js";
+import type { Compression } from "../../src/oci/types.js";
+import { createReporter } from "../../src/progress/reporter.js";
+import { openStore } from "../open-store.js";
+import { collectKeyValue, collectList, parseOutput } from "../options.js";
+import { parseSize, pruneAfterBuild } from "./prune.js";
+import { type SecretSource, parseSecretFlag } from "../../builder/ops/mounts/secrets.js";
+import { parseSshFlag, type SshSources } from "../../builder/ops/mounts/ssh.js";
+import {
+  type CacheExportSpec,
+  type CacheImportSpec,
+  parseCacheFrom,
+  parseCacheTo,
+} from "../../builder/cache/remote/spec.js";
+
+/** Repeatable `--secret id=X,src=FILE|env=VAR` → secrets by id. */
+function collectSecret(value: string, prev: Record<string, SecretSource> = {}): Record<string, SecretSource> {
+  const [id, source] = parseSecretFlag(value);
+  return { ...prev, [id]: source };
+}
+
+/** Repeatable `--ssh default|ID[=SOCKET]` → agent sockets by id. */
+function collectSsh(value: string, prev: SshSources = {}): SshSources {
+  const [id, socket] = parseSshFlag(value, process.env);
+  return { ...prev, [id]: socket };
+}
+
+/** `--no-cache-filter a,b --no-cache-filter c` → [a, b, c]. */
+function collectCommaList(value: string, prev: string[] = []): string[] {
+  const items = value.split(",").map((v) => v.trim());
+  return [...prev, ...items.filter(Boolean)];
+}
+
+function pullPolicy(flag: boolean | string | undefined): PullPolicy {
+  if (flag === undefined) return "missing";
+  if (flag === true) return "always";
+  if (flag === "always" || flag === "missing" || flag === "never") return flag;
+  throw new UsageError(`--pull=${String(flag)}: expected always, missing or never`);
+}
+
+interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: Record<string, string>;
+  buildContext: Record<string, string>;
+  target?: string;
+  cache: boolean;
+  /** From --no-cache-filter: commander names a "--no-" option after the rest of its name. */
+  cacheFilter?: string[];
+  secret: Record<string, SecretSource>;
+  ssh: SshSources;
+  metricsFile?: string;
+  output?: string;
+  pull?: boolean | string;
+  push?: boolean;
+  cacheTo: CacheExportSpec[];
+  cacheFrom: CacheImportSpec[];
+  insecureRegistry: string[];
+  progress: "auto" | "plain" | "tty" | "json";
+  compression: string;
+  jobs: string;
+  keepStorage?: string;
+}
+
+export function registerBuild(program: Command): void {
+  program
+    .command("build")
+    .description("build an image from a Dockerfile and a context directory")
+    .argument("<context>", "build context directory")
+    .option("-t, --tag <name>", "name and tag the image (repeatable)", collectList, [])
+    .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
+    .option(
+      "--build-arg <key=value>",
+      "set a build argument (repeatable)",
+      collectKeyValue("--build-arg"),
+      {},
+    )
+    .option(
+      "--build-context <name=dir>",
+      "add a named context for COPY --from (repeatable)",
+      collectKeyValue("--build-context"),
+      {},
+    )
+    .option("--target <stage>", "build this stage (default: the last)")
+    .option("--no-cache", "do not use the layer cache")
+    .option(
+      "--no-cache-filter <stages>",
+      "do not use the cache for these stages (repeatable, comma list)",
+      collectCommaList,
+      [],
+    )
+    .option(
+      "--metrics-file <file>",
+      "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON",
+    )
+    .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
+    .option(
+      "--secret <id=X,src=FILE|env=VAR>",
+      "a secret for RUN --mount=type=secret (repeatable)",
+      collectSecret,
+      {},
+    )
+    .option(
+      "--ssh <default|id[=socket]>",
+      "an ssh-agent socket for RUN --mount=type=ssh (default: $SSH_AUTH_SOCK) (repeatable)",
+      collectSsh,
+      {},
+    )
+    .option("--pull [policy]", "pull base images: always (the flag alone), missing (default) or never")
+    .option("--push", "push every -t name to its registry after the build")
+    .option(
+      "--cache-to <spec>",
+      "export the build cache: type=registry,ref=HOST/REPO:TAG[,mode=min|max] or type=local,dest=DIR[,tag=T][,mode=…] (repeatable)",
+      (v: string, prev: CacheExportSpec[] = []) => [...prev, parseCacheTo(v)],
+      [],
+    )
+    .option(
+      "--cache-from <spec>",
+      "reuse an exported cache: type=registry,ref=HOST/REPO:TAG or type=local,src=DIR[,tag=T] (repeatable)",
+      (v: string, prev: CacheImportSpec[] = []) => [...prev, parseCacheFrom(v)],
+      [],
+    )
+    .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collectList, [])
+    .option(
+      "--progress <mode>",
+      "progress output: auto (tty on a terminal, else plain), plain, tty or json",
+      "auto",
+    )
+    .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
+    .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
+    .option(
+      "--keep-storage <size>",
+      "after the build, prune the build cache down to SIZE as `prune --keep-storage` does (default: $TSBUILD_KEEP_STORAGE, else no prune)",
+    )
+    .action(async (context: string, flags: BuildFlags) => {
+      if (!["gzip", "zstd", "none"].includes(flags.compression)) {
+        throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
+      }
+      const jobs = Number(flags.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1)
+        throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
+      const epoch = process.env.SOURCE_DATE_EPOCH;
+      const keepText = flags.keepStorage ?? process.env.TSBUILD_KEEP_STORAGE;
+      const keepStorage =
+        keepText === undefined || keepText === ""
+          ? undefined
+          : {
+              bytes: parseSize(
+                keepText,
+                flags.keepStorage !== undefined ? "--keep-storage" : "TSBUILD_KEEP_STORAGE",
+              ),
+              text: keepText,
+            };
+      const opened = await openStore();
+      const progress = createReporter(flags.progress, process.stderr);
+      const interrupt = new AbortController();
+      const onSignal = () => interrupt.abort(new UsageError("interrupted"));
+      process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+      try {
+        await build(
+          {
+            contextDir: context,
+            dockerfile: flags.file,
+            tags: flags.tag,
+            buildArgs: flags.buildArg,
+            target: flags.target,
+            noCache: !flags.cache,
+            noCacheFilter: flags.cacheFilter ?? [],
+            secrets: flags.secret,
+            ssh: flags.ssh,
+            metricsFile: flags.metricsFile,
+            buildContexts: flags.buildContext,
+            ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
+            jobs,
+            compression: flags.compression as Compression,
+            sourceDateEpoch: epoch ? Number(epoch) : undefined,
+            pull: pullPolicy(flags.pull),
+            push: flags.push === true,
+            cacheTo: flags.cacheTo,
+            cacheFrom: flags.cacheFrom,
+            insecureRegistries: flags.insecureRegistry,
+          },
+          { ...opened, progress, signal: interrupt.signal },
+        );
+        if (keepStorage !== undefined) await pruneAfterBuild(opened, keepStorage, process.stderr);
+      } finally {
+        process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+        progress.close();
+      }
+    });
+}
