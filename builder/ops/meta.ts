@@ -17,30 +17,41 @@ export interface MetaContext {
   sourceLines: string[];
 }
 
+type Expand = (word: string) => string;
+
 /** Applies a config-only instruction to `s` (mutates it) and records it in the history. */
 export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): void {
-  const expand = (word: string): string => {
+  const expand: Expand = (word) => {
     try {
       return ctx.lex.processWord(word, expansionEnv(s));
     } catch (err) {
-      throw new DockerfileError(cmd.location, `${cmd.kind}: ${(err as Error).message}`, ctx.sourceLines);
+      throw new DockerfileError(cmd.location, `${cmd.kind}: ${(err as Error).message}`, ctx.sourceLines, {
+        cause: err,
+      });
     }
   };
-  const c = s.config.config;
-  let recordHistory = true;
+  if (!applyToConfig(cmd, s, expand, ctx)) return;
+  s.config.history = [
+    ...(s.config.history ?? []),
+    { created: s.lastCreated, created_by: cmd.original, comment: "tsbuild", empty_layer: true },
+  ];
+}
 
+/** Changes the state; false for the instructions that leave no history entry (ARG, WORKDIR's config). */
+function applyToConfig(cmd: MetaCommand, s: StageState, expand: Expand, ctx: MetaContext): boolean {
+  const c = s.config.config;
   switch (cmd.kind) {
     case "ENV": {
       // Every pair expands against the env as it was before this instruction, as Docker does.
       const pairs = cmd.pairs.map((p) => [expand(p.key), expand(p.value)] as const);
       for (const [k, v] of pairs) setEnv(s.config, k, v);
-      break;
+      return true;
     }
     case "LABEL": {
       const pairs = cmd.pairs.map((p) => [expand(p.key), expand(p.value)] as const);
       c.Labels = { ...(c.Labels ?? {}) };
       for (const [k, v] of pairs) c.Labels[k] = v;
-      break;
+      return true;
     }
     case "ARG":
       for (const a of cmd.args) {
@@ -48,18 +59,14 @@ export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): vo
           ctx.buildArgs[a.key] ?? (a.value !== undefined ? expand(a.value) : ctx.globalArgs.get(a.key));
         if (value !== undefined) s.args.set(a.key, value);
       }
-      recordHistory = false;
-      break;
-    case "WORKDIR": {
-      const p = expand(cmd.path);
-      c.WorkingDir = posix.resolve(c.WorkingDir || "/", p);
+      return false;
+    case "WORKDIR":
+      c.WorkingDir = posix.resolve(c.WorkingDir || "/", expand(cmd.path));
       // The mkdir step that follows (a layer op) writes the history entry.
-      recordHistory = false;
-      break;
-    }
+      return false;
     case "USER":
       c.User = expand(cmd.user);
-      break;
+      return true;
     case "EXPOSE":
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
       for (const word of cmd.ports) {
@@ -67,20 +74,40 @@ export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): vo
           c.ExposedPorts[port.includes("/") ? port.toLowerCase() : `${port}/tcp`] = {};
         }
       }
-      break;
+      return true;
     case "VOLUME":
-      c.Volumes = { ...(c.Volumes ?? {}) };
-      for (const p of cmd.paths) {
-        const v = expand(p);
-        if (!v)
-          throw new DockerfileError(
-            cmd.location,
-            "VOLUME specified can not be an empty string",
-            ctx.sourceLines,
-          );
-        c.Volumes[v] = {};
-      }
-      break;
+      applyVolume(cmd, s, expand, ctx);
+      return true;
+    default:
+      applyProcessConfig(cmd, s, expand);
+      return true;
+  }
+}
+
+function applyVolume(
+  cmd: Extract<MetaCommand, { kind: "VOLUME" }>,
+  s: StageState,
+  expand: Expand,
+  ctx: MetaContext,
+): void {
+  const c = s.config.config;
+  c.Volumes = { ...(c.Volumes ?? {}) };
+  for (const p of cmd.paths) {
+    const v = expand(p);
+    if (!v)
+      throw new DockerfileError(cmd.location, "VOLUME specified can not be an empty string", ctx.sourceLines);
+    c.Volumes[v] = {};
+  }
+}
+
+/** The instructions that say how the image's process runs (and what children inherit). */
+function applyProcessConfig(
+  cmd: Exclude<MetaCommand, { kind: "ENV" | "LABEL" | "ARG" | "WORKDIR" | "USER" | "EXPOSE" | "VOLUME" }>,
+  s: StageState,
+  expand: Expand,
+): void {
+  const c = s.config.config;
+  switch (cmd.kind) {
     case "STOPSIGNAL":
       c.StopSignal = expand(cmd.signal);
       break;
@@ -106,12 +133,6 @@ export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): vo
     case "MAINTAINER":
       s.config.author = cmd.name;
       break;
-  }
-  if (recordHistory) {
-    s.config.history = [
-      ...(s.config.history ?? []),
-      { created: s.lastCreated, created_by: cmd.original, comment: "tsbuild", empty_layer: true },
-    ];
   }
 }
 

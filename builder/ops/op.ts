@@ -10,7 +10,7 @@ import type { SandboxRunner } from "../../native/sandbox.js";
 import type { ContextHasher } from "../context/checksum.js";
 import type { PatternMatcher } from "../context/dockerignore.js";
 import type { ShellLex } from "../dockerfile/shell.js";
-import type { RunUsage } from "../solve/step-metrics.js";
+import type { RunUsage } from "./run-usage.js";
 import type { StageState } from "../state.js";
 import type { SecretSource } from "./mounts/secrets.js";
 import type { SshSources } from "./mounts/ssh.js";

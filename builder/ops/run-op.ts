@@ -4,7 +4,7 @@ import type { Mount } from "../../snapshotter/types.js";
 import { parseOverlayMount } from "../../snapshotter/mount.js";
 import type { SandboxResult, SandboxSpec } from "../../native/sandbox.js";
 import type { Command } from "../dockerfile/types.js";
-import { runUsage } from "../solve/step-metrics.js";
+import { runUsage } from "./run-usage.js";
 import { DEFAULT_PATH, type StageState, envMap, expansionEnv } from "../state.js";
 import type { LayerOp, OpContext } from "./op.js";
 import { expandMount, planRunMounts } from "./run-mounts.js";

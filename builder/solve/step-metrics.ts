@@ -1,14 +1,9 @@
 // The figures of one step, as the step runner returns them and `--metrics-file` lists them: what ran or
 // came from the cache, when, how big its layer is and what a RUN cost. Timestamps are epoch ms, so
 // that tools (and the tests that prove stages overlap) can compare steps of different stages directly.
-import type { SandboxResult } from "../../native/sandbox.js";
+import type { RunUsage } from "../ops/run-usage.js";
 
-/** What a RUN's process tree used: from its cgroup when the sandbox had one, else from rusage. */
-export interface RunUsage {
-  peakMemoryBytes: number;
-  cpuMs: number;
-  source: "cgroup" | "rusage";
-}
+export type { RunUsage } from "../ops/run-usage.js";
 
 export interface StepMetrics {
   id: string;
@@ -30,13 +25,6 @@ export interface StepMetrics {
   usageSource?: RunUsage["source"];
   /** For a hit: how long the step took when it originally ran. */
   savedMs?: number;
-}
-
-export function runUsage(r: SandboxResult): RunUsage {
-  if (r.memoryPeakBytes !== null && r.memoryPeakBytes >= 0 && r.cpuUsageNs !== null && r.cpuUsageNs >= 0) {
-    return { peakMemoryBytes: r.memoryPeakBytes, cpuMs: Math.round(r.cpuUsageNs / 1e6), source: "cgroup" };
-  }
-  return { peakMemoryBytes: r.maxRssKb * 1024, cpuMs: r.cpuUserMs + r.cpuSystemMs, source: "rusage" };
 }
 
 /** The build's totals so far (the progress summary). */

@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { build } from "../../builder/build.js";
+import { type BuildOptions, build } from "../../builder/build.js";
 import type { PullPolicy } from "../../builder/ops/source.js";
 import { UsageError } from "../../src/errors.js";
 import type { Compression } from "../../src/oci/types.js";
@@ -67,10 +67,19 @@ interface BuildFlags {
 }
 
 export function registerBuild(program: Command): void {
-  program
+  const cmd = program
     .command("build")
     .description("build an image from a Dockerfile and a context directory")
-    .argument("<context>", "build context directory")
+    .argument("<context>", "build context directory");
+  inputOptions(cmd);
+  cacheOptions(cmd);
+  outputOptions(cmd);
+  cmd.action((context: string, flags: BuildFlags) => runBuild(context, flags));
+}
+
+/** What goes into the build: the Dockerfile, names, args, contexts, secrets. */
+function inputOptions(cmd: Command): void {
+  cmd
     .option("-t, --tag <name>", "name and tag the image (repeatable)", collectList, [])
     .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
     .option(
@@ -86,18 +95,6 @@ export function registerBuild(program: Command): void {
       {},
     )
     .option("--target <stage>", "build this stage (default: the last)")
-    .option("--no-cache", "do not use the layer cache")
-    .option(
-      "--no-cache-filter <stages>",
-      "do not use the cache for these stages (repeatable, comma list)",
-      collectCommaList,
-      [],
-    )
-    .option(
-      "--metrics-file <file>",
-      "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON",
-    )
-    .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
     .option(
       "--secret <id=X,src=FILE|env=VAR>",
       "a secret for RUN --mount=type=secret (repeatable)",
@@ -111,7 +108,24 @@ export function registerBuild(program: Command): void {
       {},
     )
     .option("--pull [policy]", "pull base images: always (the flag alone), missing (default) or never")
-    .option("--push", "push every -t name to its registry after the build")
+    .option(
+      "--insecure-registry <host>",
+      "reach this registry over plain HTTP (repeatable)",
+      collectList,
+      [],
+    );
+}
+
+/** The layer cache: skipping it, sharing it, bounding it, measuring it. */
+function cacheOptions(cmd: Command): void {
+  cmd
+    .option("--no-cache", "do not use the layer cache")
+    .option(
+      "--no-cache-filter <stages>",
+      "do not use the cache for these stages (repeatable, comma list)",
+      collectCommaList,
+      [],
+    )
     .option(
       "--cache-to <spec>",
       "export the build cache: type=registry,ref=HOST/REPO:TAG[,mode=min|max] or type=local,dest=DIR[,tag=T][,mode=…] (repeatable)",
@@ -124,72 +138,91 @@ export function registerBuild(program: Command): void {
       (v: string, prev: CacheImportSpec[] = []) => [...prev, parseCacheFrom(v)],
       [],
     )
-    .option("--insecure-registry <host>", "reach this registry over plain HTTP (repeatable)", collectList, [])
+    .option(
+      "--keep-storage <size>",
+      "after the build, prune the build cache down to SIZE as `prune --keep-storage` does (default: $TSBUILD_KEEP_STORAGE, else no prune)",
+    )
+    .option(
+      "--metrics-file <file>",
+      "write per-step metrics (key, cached, times, layer size, RUN usage) as JSON",
+    );
+}
+
+/** What comes out, and how: exports, push, progress, layer compression, parallelism. */
+function outputOptions(cmd: Command): void {
+  cmd
+    .option("-o, --output <spec>", "also export: type=oci,dest=FILE")
+    .option("--push", "push every -t name to its registry after the build")
     .option(
       "--progress <mode>",
       "progress output: auto (tty on a terminal, else plain), plain, tty or json",
       "auto",
     )
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
-    .option("--jobs <n>", "steps that may run at once", String(availableParallelism()))
-    .option(
-      "--keep-storage <size>",
-      "after the build, prune the build cache down to SIZE as `prune --keep-storage` does (default: $TSBUILD_KEEP_STORAGE, else no prune)",
-    )
-    .action(async (context: string, flags: BuildFlags) => {
-      if (!["gzip", "zstd", "none"].includes(flags.compression)) {
-        throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
-      }
-      const jobs = Number(flags.jobs);
-      if (!Number.isInteger(jobs) || jobs < 1)
-        throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
-      const epoch = process.env.SOURCE_DATE_EPOCH;
-      const keepText = flags.keepStorage ?? process.env.TSBUILD_KEEP_STORAGE;
-      const keepStorage =
-        keepText === undefined || keepText === ""
-          ? undefined
-          : {
-              bytes: parseSize(
-                keepText,
-                flags.keepStorage !== undefined ? "--keep-storage" : "TSBUILD_KEEP_STORAGE",
-              ),
-              text: keepText,
-            };
-      const opened = await openStore();
-      const progress = createReporter(flags.progress, process.stderr);
-      const interrupt = new AbortController();
-      const onSignal = () => interrupt.abort(new UsageError("interrupted"));
-      process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
-      try {
-        await build(
-          {
-            contextDir: context,
-            dockerfile: flags.file,
-            tags: flags.tag,
-            buildArgs: flags.buildArg,
-            target: flags.target,
-            noCache: !flags.cache,
-            noCacheFilter: flags.cacheFilter ?? [],
-            secrets: flags.secret,
-            ssh: flags.ssh,
-            metricsFile: flags.metricsFile,
-            buildContexts: flags.buildContext,
-            ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
-            jobs,
-            compression: flags.compression as Compression,
-            sourceDateEpoch: epoch ? Number(epoch) : undefined,
-            pull: pullPolicy(flags.pull),
-            push: flags.push === true,
-            cacheTo: flags.cacheTo,
-            cacheFrom: flags.cacheFrom,
-            insecureRegistries: flags.insecureRegistry,
-          },
-          { ...opened, progress, signal: interrupt.signal },
-        );
-        if (keepStorage !== undefined) await pruneAfterBuild(opened, keepStorage, process.stderr);
-      } finally {
-        process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
-        progress.close();
-      }
-    });
+    .option("--jobs <n>", "steps that may run at once", String(availableParallelism()));
+}
+
+/** `SOURCE_DATE_EPOCH`: whole seconds since 1970 (reproducible-builds.org), or unset/empty for none. */
+export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new UsageError(`SOURCE_DATE_EPOCH=${value}: expected a whole number of seconds since 1970`);
+  return Number(value);
+}
+
+/** The checked flags as build options. */
+function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessEnv): BuildOptions {
+  if (!["gzip", "zstd", "none"].includes(flags.compression)) {
+    throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
+  }
+  const jobs = Number(flags.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1)
+    throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
+  return {
+    contextDir: context,
+    dockerfile: flags.file,
+    tags: flags.tag,
+    buildArgs: flags.buildArg,
+    target: flags.target,
+    noCache: !flags.cache,
+    noCacheFilter: flags.cacheFilter ?? [],
+    secrets: flags.secret,
+    ssh: flags.ssh,
+    metricsFile: flags.metricsFile,
+    buildContexts: flags.buildContext,
+    ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
+    jobs,
+    compression: flags.compression as Compression,
+    sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
+    pull: pullPolicy(flags.pull),
+    push: flags.push === true,
+    cacheTo: flags.cacheTo,
+    cacheFrom: flags.cacheFrom,
+    insecureRegistries: flags.insecureRegistry,
+  };
+}
+
+/** `--keep-storage`, else $TSBUILD_KEEP_STORAGE: the automatic prune after the build. */
+function keepStorageOf(flags: BuildFlags, env: NodeJS.ProcessEnv) {
+  const text = flags.keepStorage ?? env.TSBUILD_KEEP_STORAGE;
+  if (text === undefined || text === "") return undefined;
+  const what = flags.keepStorage !== undefined ? "--keep-storage" : "TSBUILD_KEEP_STORAGE";
+  return { bytes: parseSize(text, what), text };
+}
+
+async function runBuild(context: string, flags: BuildFlags): Promise<void> {
+  const options = buildOptionsOf(context, flags, process.env);
+  const keepStorage = keepStorageOf(flags, process.env);
+  const opened = await openStore();
+  const progress = createReporter(flags.progress, process.stderr);
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort(new UsageError("interrupted"));
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  try {
+    await build(options, { ...opened, progress, signal: interrupt.signal });
+    if (keepStorage !== undefined) await pruneAfterBuild(opened, keepStorage, process.stderr);
+  } finally {
+    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    progress.close();
+  }
 }
