@@ -1,6 +1,6 @@
 // The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
 import { Command, CommanderError } from "commander";
-import { DockerfileError, TsbuildError } from "../src/errors.js";
+import { DockerfileError, TsbuildError, causeChain } from "../src/errors.js";
 import { registerBuild } from "./commands/build.js";
 import { registerCheck } from "./commands/check.js";
 import { registerImages } from "./commands/images.js";
@@ -20,6 +20,7 @@ export async function runCli(args: string[]): Promise<never> {
   const program = new Command("tsbuild")
     .description("Build OCI images from Dockerfiles")
     .version("0.1.0")
+    .option("--debug", "on an error, also print what caused it, with stacks (or TSBUILD_DEBUG=1)")
     .exitOverride()
     .showHelpAfterError();
   registerBuild(program);
@@ -33,14 +34,22 @@ export async function runCli(args: string[]): Promise<never> {
   registerPush(program);
   registerLogin(program);
   registerLogout(program);
+  const { debug, rest } = takeDebugFlag(args);
   try {
-    await program.parseAsync(withDefaultCommand(program, args), { from: "user" });
+    await program.parseAsync(withDefaultCommand(program, rest), { from: "user" });
   } catch (err) {
-    process.exitCode = exitCodeOf(err);
+    process.exitCode = exitCodeOf(err, debug || process.env.TSBUILD_DEBUG === "1");
   }
   // Exit now rather than when the event loop drains: a keep-alive socket or a timer left by a library
   // must never keep a finished command alive (stdout/stderr writes are synchronous on Linux).
   process.exit(process.exitCode ?? 0);
+}
+
+/** `--debug` before the command (`tsbuild --debug build …`, `tsbuild --debug -t x .`). */
+function takeDebugFlag(args: string[]): { debug: boolean; rest: string[] } {
+  let i = 0;
+  while (args[i] === "--debug") i++;
+  return { debug: i > 0, rest: args.slice(i) };
 }
 
 /** `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits. */
@@ -52,14 +61,12 @@ function withDefaultCommand(program: Command, args: string[]): string[] {
   return ["build", ...args];
 }
 
-function exitCodeOf(err: unknown): number {
+function exitCodeOf(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof DockerfileError) {
-    process.stderr.write(`error: ${err.pretty()}\n`);
-    return err.exitCode;
-  }
   if (err instanceof TsbuildError) {
-    process.stderr.write(`error: ${err.message}\n`);
+    process.stderr.write(`error: ${err instanceof DockerfileError ? err.pretty() : err.message}\n`);
+    // What it wraps (a syscall error, a registry's answer), with stacks: for bug reports, not users.
+    if (debug) for (const cause of causeChain(err)) process.stderr.write(`debug: ${cause}\n`);
     return err.exitCode;
   }
   process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

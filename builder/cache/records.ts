@@ -57,7 +57,7 @@ export class CacheRecords {
         if (this.writing.get(record.key)?.done === done) this.writing.delete(record.key);
       },
       (err: Error) => {
-        this.failure ??= new Error(`cache record ${record.key}: ${err.message}`);
+        this.failure ??= new Error(`cache record ${record.key}: ${err.message}`, { cause: err });
         if (this.writing.get(record.key)?.done === done) this.writing.delete(record.key);
       },
     );

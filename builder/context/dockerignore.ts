@@ -15,7 +15,7 @@ export function readIgnoreFile(contextDir: string, dockerfilePath?: string): str
   try {
     return parseIgnorePatterns(readFileSync(found, "utf8"));
   } catch (e) {
-    throw new Error(`${found}: ${(e as Error).message}`);
+    throw new Error(`${found}: ${(e as Error).message}`, { cause: e });
   }
 }
 

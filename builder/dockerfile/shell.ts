@@ -202,7 +202,9 @@ class WordProcessor {
             ? trimSuffix(pattern, value ?? "", greedy)
             : trimPrefix(pattern, value ?? "", greedy);
         } catch (e) {
-          throw new Error(`invalid pattern (${pattern}) in substitution: ${(e as Error).message}`);
+          throw new Error(`invalid pattern (${pattern}) in substitution: ${(e as Error).message}`, {
+            cause: e,
+          });
         }
       }
     }
@@ -233,7 +235,7 @@ class WordProcessor {
     try {
       return replacePattern(pattern, value, replacement, all);
     } catch (e) {
-      throw new Error(`invalid pattern (${pattern}) in substitution: ${(e as Error).message}`);
+      throw new Error(`invalid pattern (${pattern}) in substitution: ${(e as Error).message}`, { cause: e });
     }
   }
 }
@@ -246,7 +248,7 @@ export class ShellLex {
     try {
       return { ...processor.processUntil(undefined, false), processor };
     } catch (e) {
-      throw new Error(`failed to process "${word}": ${(e as Error).message}`);
+      throw new Error(`failed to process "${word}": ${(e as Error).message}`, { cause: e });
     }
   }
 

@@ -46,11 +46,9 @@ interface CopyPlan {
 
 export async function copyOp(cmd: CopyCommand, s: StageState, ctx: OpContext): Promise<LayerOp> {
   const plan = await planCopy(cmd, s, ctx);
-  const remote = new RemoteSources(
-    plan.urls,
-    cmd.checksum ? expandWith(s, ctx, plan.fail)(cmd.checksum) : undefined,
-    ctx.signal,
-  );
+  const checksum = cmd.checksum ? expandWith(s, ctx, plan.fail)(cmd.checksum) : undefined;
+  const onWarning = (message: string) => ctx.progress.emit({ type: "warning", code: "HttpTrust", message });
+  const remote = new RemoteSources(plan.urls, checksum, ctx.signal, onWarning);
   const git = new GitSources(plan.gitUrls, cmd.keepGitDir === true, ctx.signal);
   return {
     kind: cmd.kind,

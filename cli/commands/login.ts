@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { stderrWarnings } from "../warnings.js";
 import { UsageError } from "../../src/errors.js";
 import { collectList } from "../options.js";
 
@@ -44,6 +45,7 @@ export function registerLogin(program: Command): void {
       const client = new RegistryClient(registry, {
         insecureRegistries: flags.insecureRegistry,
         credentials: async () => creds,
+        progress: stderrWarnings,
       });
       try {
         await client.ping();

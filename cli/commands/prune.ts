@@ -30,7 +30,7 @@ function policyOf(flags: PruneFlags): PrunePolicy {
     try {
       policy.unusedForMs = parseGoDuration(value) / 1e6;
     } catch (err) {
-      throw new UsageError(`--filter ${f}: ${(err as Error).message}`);
+      throw new UsageError(`--filter ${f}: ${(err as Error).message}`, { cause: err });
     }
   }
   return policy;

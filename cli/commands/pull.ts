@@ -4,6 +4,7 @@ import { DEFAULT_PLATFORM } from "../../src/registry/platform.js";
 import { openContentStore } from "../../src/store/content.js";
 import { collectList } from "../options.js";
 import { storeRoot } from "../store-root.js";
+import { stderrWarnings } from "../warnings.js";
 
 export function registerPull(program: Command): void {
   program
@@ -24,6 +25,7 @@ export function registerPull(program: Command): void {
         rec = await pullImage(store, name, {
           platform: flags.platform,
           insecureRegistries: flags.insecureRegistry,
+          progress: stderrWarnings,
         });
       } finally {
         release();

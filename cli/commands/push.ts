@@ -4,6 +4,7 @@ import { familiarName } from "../../src/oci/reference.js";
 import { openContentStore } from "../../src/store/content.js";
 import { collectList } from "../options.js";
 import { storeRoot } from "../store-root.js";
+import { stderrWarnings } from "../warnings.js";
 
 export function registerPush(program: Command): void {
   program
@@ -29,6 +30,7 @@ export function registerPush(program: Command): void {
         const res = await pushImage(store, name, dest, {
           insecureRegistries: flags.insecureRegistry,
           chunkSize,
+          progress: stderrWarnings,
         });
         process.stdout.write(`${familiarName(res.name)}: ${res.digest}\n`);
       },

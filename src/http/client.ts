@@ -13,11 +13,18 @@ import { extraCaContext } from "./trust.js";
  */
 let httpAgent: http.Agent | undefined;
 let httpsAgent: https.Agent | undefined;
+/**
+ * Warnings of the HTTPS agent's set-up (an unreadable extra CA file), kept as data until a request
+ * that has somewhere to report them (its onWarning: the build's progress stream) takes them. This
+ * module never prints.
+ */
+const pendingWarnings: string[] = [];
+
 function agentFor(secure: boolean): http.Agent {
   if (!secure) return (httpAgent ??= new http.Agent({ keepAlive: true, scheduling: "lifo" }));
   if (!httpsAgent) {
     const secureContext = extraCaContext(process.env, (w) =>
-      process.stderr.write(`warning: ignoring extra CA certificates from ${w.path}: ${w.message}\n`),
+      pendingWarnings.push(`ignoring extra CA certificates from ${w.path}: ${w.message}`),
     );
     httpsAgent = new https.Agent({
       keepAlive: true,
@@ -41,6 +48,8 @@ export interface HttpRequestInit {
   /** Buffers only, so that a redirect or a retry can send the body again. */
   body?: Buffer | string;
   signal?: AbortSignal | undefined;
+  /** Where a warning of the HTTP stack's own goes (one about the trust store, say). */
+  onWarning?: (message: string) => void;
 }
 
 /** A response whose body is a node stream; read it with bytes()/json() or consume `body`, else discard(). */
@@ -125,6 +134,7 @@ function sendOnce(url: URL, init: HttpRequestInit): Promise<http.IncomingMessage
       timeout: IDLE_TIMEOUT_MS,
       ...(init.signal ? { signal: init.signal } : {}),
     };
+    if (init.onWarning) for (const w of pendingWarnings.splice(0)) init.onWarning(w);
     const req = (https_ ? https : http).request(url, options, resolve);
     req.on("error", reject);
     req.on("timeout", () =>

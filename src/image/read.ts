@@ -18,7 +18,7 @@ export async function readJsonBlob<T>(store: ContentStore, digest: Digest): Prom
   try {
     return JSON.parse(data.toString("utf8")) as T;
   } catch (err) {
-    throw new TsbuildError(`blob ${digest}: invalid JSON: ${(err as Error).message}`);
+    throw new TsbuildError(`blob ${digest}: invalid JSON: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -102,7 +102,7 @@ export async function exportOciArchive(
   try {
     fh = await open(tmp, "wx", 0o644);
   } catch (err) {
-    throw new TsbuildError(`output ${dest}: ${(err as Error).message}`);
+    throw new TsbuildError(`output ${dest}: ${(err as Error).message}`, { cause: err });
   }
   try {
     await packArchive(store, images, blobs, new FileHandleWritable(fh));

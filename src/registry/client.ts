@@ -1,4 +1,5 @@
 import { MediaType } from "../oci/types.js";
+import type { ProgressSink } from "../progress/events.js";
 import { Authenticator, type CredentialSource } from "./auth.js";
 import { getCredentials } from "./credentials.js";
 import { RegistryError, describeFailure, isRetriableStatus } from "./errors.js";
@@ -19,6 +20,8 @@ export interface ClientOptions {
   credentials?: CredentialSource;
   signal?: AbortSignal;
   retry?: RetryOptions;
+  /** Warnings of the HTTP stack (the trust store) go here as progress events. */
+  progress?: ProgressSink;
 }
 
 export interface RequestOptions {
@@ -35,6 +38,7 @@ export class RegistryClient {
   readonly auth: Authenticator;
   readonly signal: AbortSignal | undefined;
   private readonly retry: RetryOptions;
+  private readonly onWarning: ((message: string) => void) | undefined;
 
   constructor(
     readonly registry: string,
@@ -44,6 +48,9 @@ export class RegistryClient {
     this.signal = opts.signal;
     this.auth = new Authenticator(registry, opts.credentials ?? ((r) => getCredentials(r)), opts.signal);
     this.retry = { ...opts.retry, signal: opts.signal };
+    const progress = opts.progress;
+    this.onWarning =
+      progress && ((message) => progress.emit({ type: "warning", code: "HttpTrust", message }));
   }
 
   url(pathOrUrl: string): string {
@@ -57,7 +64,13 @@ export class RegistryClient {
       const headers: Record<string, string> = { ...opts.headers };
       const authorization = await this.auth.header(opts.scopes);
       if (authorization) headers.authorization = authorization;
-      const res = await httpRequest(url, { method, headers, body: opts.body, signal: this.signal });
+      const res = await httpRequest(url, {
+        method,
+        headers,
+        body: opts.body,
+        signal: this.signal,
+        onWarning: this.onWarning,
+      });
       if (opts.expect.includes(res.status)) return res;
       // A first 401 teaches the scheme; parallel requests that went out unauthorized try once more too.
       if (res.status === 401 && authTry === 0 && (this.auth.learn(res) || authorization === undefined)) {

@@ -39,7 +39,7 @@ function readConfig(path: string): DockerConfig {
   try {
     return JSON.parse(readFileSync(path, "utf8")) as DockerConfig;
   } catch (err) {
-    throw new TsbuildError(`${path}: unreadable Docker config: ${(err as Error).message}`);
+    throw new TsbuildError(`${path}: unreadable Docker config: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -70,7 +70,9 @@ function runHelper(
     let errOut = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (errOut += d.toString()));
-    child.on("error", (err) => reject(new TsbuildError(`credential helper ${bin}: ${err.message}`)));
+    child.on("error", (err) =>
+      reject(new TsbuildError(`credential helper ${bin}: ${err.message}`, { cause: err })),
+    );
     child.on("close", (code) => {
       if (code === 0) resolve(out);
       else

@@ -40,6 +40,6 @@ export function isRetriableStatus(status: number): boolean {
 export function withContext(what: string, err: unknown): Error {
   if (err instanceof RegistryError)
     return new RegistryError(`${what}: ${err.message}`, err.status, err.retriable);
-  if (err instanceof TsbuildError) return new TsbuildError(`${what}: ${err.message}`);
+  if (err instanceof TsbuildError) return new TsbuildError(`${what}: ${err.message}`, { cause: err });
   return err instanceof Error ? err : new Error(String(err));
 }

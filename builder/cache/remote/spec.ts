@@ -33,7 +33,7 @@ function location(flag: string, spec: string, f: Map<string, string>, dirKey: "s
     try {
       resolveReference(ref);
     } catch (err) {
-      throw new UsageError(`${flag} ${spec}: ${(err as Error).message}`);
+      throw new UsageError(`${flag} ${spec}: ${(err as Error).message}`, { cause: err });
     }
     return { type, ref };
   }

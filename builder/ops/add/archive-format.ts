@@ -51,7 +51,9 @@ export async function* decompressedStream(path: string, c: ArchiveCompression): 
     if (!finished) child.kill();
   }
   const code = await exited.catch((err: Error) => {
-    throw new Error(`${tool} -dc ${path}: ${err.message} (is the ${tool} package installed?)`);
+    throw new Error(`${tool} -dc ${path}: ${err.message} (is the ${tool} package installed?)`, {
+      cause: err,
+    });
   });
   if (code !== 0)
     throw new Error(`${tool} -dc ${path}: exit ${code}: ${Buffer.concat(stderr).toString().trim()}`);

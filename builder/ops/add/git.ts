@@ -154,7 +154,7 @@ export class GitSources {
     return (this.commits ??= Promise.all(
       this.parsed.map((g, i) =>
         resolveCommit(g, this.signal).catch((err: Error) => {
-          throw new BuildStepError(`ADD ${this.urls[i]}: ${err.message}`);
+          throw new BuildStepError(`ADD ${this.urls[i]}: ${err.message}`, undefined, { cause: err });
         }),
       ),
     ));
@@ -176,7 +176,7 @@ export class GitSources {
     const commits = await this.resolveAll();
     for (const [i, g] of this.parsed.entries()) {
       const co = await checkout(g, commits[i]!, this.keepGitDir, this.signal).catch((err: Error) => {
-        throw new BuildStepError(`ADD ${this.urls[i]}: ${err.message}`);
+        throw new BuildStepError(`ADD ${this.urls[i]}: ${err.message}`, undefined, { cause: err });
       });
       try {
         await place(co.dir);

@@ -28,6 +28,7 @@ export class RemoteSources {
     private readonly urls: string[],
     checksum: string | undefined,
     private readonly signal: AbortSignal,
+    private readonly onWarning?: (message: string) => void,
   ) {
     if (checksum !== undefined && urls.length > 0) this.expected = parseChecksum(checksum, urls[0]!);
   }
@@ -35,7 +36,7 @@ export class RemoteSources {
   private fetch(url: string): Promise<Download> {
     let d = this.downloads.get(url);
     if (!d) {
-      d = download(url, this.signal, this.expected);
+      d = download(url, this.signal, this.expected, this.onWarning);
       this.downloads.set(url, d);
     }
     return d;

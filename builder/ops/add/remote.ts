@@ -39,12 +39,19 @@ export function parseChecksum(value: string, url: string): Digest {
   return value as Digest;
 }
 
-export async function download(url: string, signal: AbortSignal, expected?: Digest): Promise<Download> {
+export async function download(
+  url: string,
+  signal: AbortSignal,
+  expected?: Digest,
+  onWarning?: (message: string) => void,
+): Promise<Download> {
   let res: HttpResponse;
   try {
-    res = await httpRequest(url, { signal });
+    res = await httpRequest(url, { signal, onWarning });
   } catch (err) {
-    throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`);
+    throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
   if (!res.ok) {
     await res.discard();
@@ -64,7 +71,9 @@ export async function download(url: string, signal: AbortSignal, expected?: Dige
     await pipeline(res.body, tap, createWriteStream(path, { mode: 0o600 }));
   } catch (err) {
     remove();
-    throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`);
+    throw new BuildStepError(`ADD ${url}: download failed: ${(err as Error).message}`, undefined, {
+      cause: err,
+    });
   }
   const digest: Digest = `sha256:${hash.digest("hex")}`;
   if (expected && digest !== expected) {

@@ -252,7 +252,7 @@ snapshotterSuite("lazy remote (over overlay)", async (root) => {
     store: await openContentStore(content),
     snapshotter: inner,
     cache: new CacheRecords(join(content, "cache")),
-    progress: { emit: () => undefined },
+    progress: { emit: () => undefined, close: () => undefined },
     signal: new AbortController().signal,
   });
   return new LazyRemoteSnapshotter(inner, session);
