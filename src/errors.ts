@@ -6,6 +6,8 @@ export class TsbuildError extends Error {
   readonly exitCode: number = 1;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+    // The subclass's name (UsageError, DockerfileError…), as --debug shows it.
+    this.name = new.target.name;
   }
 }
 
@@ -77,7 +79,9 @@ export function causeChain(err: unknown): string[] {
   const seen = new Set<unknown>();
   for (let e: unknown = err; e !== undefined && !seen.has(e); e = (e as { cause?: unknown }).cause) {
     seen.add(e);
-    out.push(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    // The stack's first line was written when the error was made, before its name was set.
+    const frames = e instanceof Error ? (e.stack ?? "").split("\n").slice(1).join("\n") : "";
+    out.push(e instanceof Error ? `${e.name}: ${e.message}${frames ? `\n${frames}` : ""}` : String(e));
     if (!(e instanceof Error)) break;
   }
   return out;

@@ -1,0 +1,48 @@
+// What a user sees when the command line or the environment is wrong: one error line, exit 2, and
+// with --debug what caused it.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tempDir, tsbuild } from "../../helpers/tsbuild.js";
+
+let work: ReturnType<typeof tempDir>;
+let ctx: string;
+beforeAll(() => {
+  work = tempDir("cli-errors");
+  ctx = join(work.path, "ctx");
+  mkdirSync(ctx);
+  writeFileSync(join(ctx, "Dockerfile"), "FROM scratch\nCOPY Dockerfile /\n");
+});
+afterAll(() => work.cleanup());
+
+describe("bad input gets one clear line and exit 2", () => {
+  it("refuses a SOURCE_DATE_EPOCH that is not whole seconds (it reached tar headers as NaN)", () => {
+    for (const value of ["abc", "1.5", "-3", "12abc"]) {
+      const r = tsbuild(["build", ctx], {
+        root: join(work.path, "store"),
+        env: { SOURCE_DATE_EPOCH: value },
+      });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(
+        `error: SOURCE_DATE_EPOCH=${value}: expected a whole number of seconds since 1970\n`,
+      );
+    }
+    const ok = tsbuild(["build", ctx], { root: join(work.path, "store"), env: { SOURCE_DATE_EPOCH: "0" } });
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it("prints what caused an error only with --debug (or TSBUILD_DEBUG=1)", () => {
+    const args = ["build", "-f", join(ctx, "missing"), ctx];
+    const plain = tsbuild(args, { root: join(work.path, "store") });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/^error: Dockerfile .*missing: cannot read it \(does it exist\?\)\n$/);
+    for (const r of [
+      tsbuild(["--debug", ...args], { root: join(work.path, "store") }),
+      tsbuild(args, { root: join(work.path, "store"), env: { TSBUILD_DEBUG: "1" } }),
+    ]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain("debug: UsageError: Dockerfile");
+      expect(r.stderr).toMatch(/debug: Error: ENOENT: no such file or directory, open '.*missing'/);
+    }
+  });
+});
