@@ -104,16 +104,17 @@ describe("plan → solve → outputs", () => {
   });
 });
 
+/** A step runner over a store of its own. */
+async function runnerOn(name: string) {
+  const deps = await openStores(name);
+  const cache = new CacheRecords(join(deps.root, "cache"));
+  const signal = new AbortController().signal;
+  return { deps, cache, runner: new StepRunner({ ...deps, cache, signal, compression: "gzip" }) };
+}
+
 describe("StepRunner", () => {
   it("looks up, runs, records and reports a real op; --no-cache skips the lookup only", async () => {
-    const deps = await openStores("runner");
-    const cache = new CacheRecords(join(deps.root, "cache"));
-    const runner = new StepRunner({
-      ...deps,
-      cache,
-      signal: new AbortController().signal,
-      compression: "gzip",
-    });
+    const { deps, cache, runner } = await runnerOn("runner");
     const step = { id: "#1", name: "WORKDIR /made", stage: "s", index: 1, total: 1, line: 2, noCache: false };
     const first = scratchState();
     const miss = await runner.run(step, first, async () => workdirOp("/made"));
@@ -144,14 +145,7 @@ describe("StepRunner", () => {
   });
 
   it("reports a failing op's error as the step's and records nothing", async () => {
-    const deps = await openStores("runner-fail");
-    const cache = new CacheRecords(join(deps.root, "cache"));
-    const runner = new StepRunner({
-      ...deps,
-      cache,
-      signal: new AbortController().signal,
-      compression: "gzip",
-    });
+    const { deps, cache, runner } = await runnerOn("runner-fail");
     const step = { id: "#1", name: "RUN boom", stage: "s", index: 1, total: 1, line: 1, noCache: false };
     const op = { kind: "RUN", inputs: { boom: 1 }, exec: async () => Promise.reject(new Error("boom")) };
     await expect(runner.run(step, scratchState(), async () => op)).rejects.toThrow("boom");
