@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { DockerfileError, TsbuildError, causeChain } from "../src/errors.js";
 import { registerBuild } from "./commands/build.js";
+import { exitWhenDrained, ignoreClosedOutput } from "./exit.js";
 import { registerCheck } from "./commands/check.js";
 import { registerImages } from "./commands/images.js";
 import { registerInspect } from "./commands/inspect.js";
@@ -34,15 +35,14 @@ export async function runCli(args: string[]): Promise<never> {
   registerPush(program);
   registerLogin(program);
   registerLogout(program);
+  ignoreClosedOutput();
   const { debug, rest } = takeDebugFlag(args);
   try {
     await program.parseAsync(withDefaultCommand(program, rest), { from: "user" });
   } catch (err) {
     process.exitCode = exitCodeOf(err, debug || process.env.TSBUILD_DEBUG === "1");
   }
-  // Exit now rather than when the event loop drains: a keep-alive socket or a timer left by a library
-  // must never keep a finished command alive (stdout/stderr writes are synchronous on Linux).
-  process.exit(process.exitCode ?? 0);
+  return exitWhenDrained(typeof process.exitCode === "number" ? process.exitCode : 0);
 }
 
 /** `--debug` before the command (`tsbuild --debug build …`, `tsbuild --debug -t x .`). */
