@@ -7,6 +7,12 @@ import type { EnvLookup, ExpansionResult } from "./types.js";
 
 const SPECIAL_PARAMS = new Set(["@", "*", "#", "?", "-", "$", "!", "0"]);
 
+/**
+ * The longest word an expansion may make. `ENV a=$a$a` forty times doubles a value forty times: without
+ * a bound it runs until memory is gone. BuildKit has none; 4 MiB is far beyond any real word.
+ */
+export const MAX_EXPANDED_WORD = 4 << 20;
+
 /** Collects the word list of ProcessWords: unquoted whitespace from text or variables separates. */
 class WordCollector {
   private word = "";
@@ -61,7 +67,11 @@ class WordProcessor {
     return this.chars[this.pos++];
   }
 
+  /** The variable expanded last: the one an over-long word is blamed on. */
+  private lastVariable = "";
+
   private lookup(name: string): string | undefined {
+    this.lastVariable = name;
     const value = this.env(name);
     (value === undefined ? this.unmatched : this.matched).add(name);
     return value;
@@ -79,6 +89,7 @@ class WordProcessor {
       if (ch === "'" || ch === '"' || ch === "$") {
         const piece = ch === "'" ? this.singleQuoted() : ch === '"' ? this.doubleQuoted() : this.dollar();
         result += piece;
+        this.checkLength(result);
         if (ch === "$") words.addExpanded(piece);
         else words.addRaw(piece);
         continue;
@@ -128,6 +139,7 @@ class WordProcessor {
       }
       if (ch === "$") {
         result += this.dollar();
+        this.checkLength(result);
         continue;
       }
       this.next();
@@ -142,6 +154,13 @@ class WordProcessor {
       }
       result += ch;
     }
+  }
+
+  private checkLength(word: string): void {
+    if (word.length > MAX_EXPANDED_WORD)
+      throw new Error(
+        `expanding $${this.lastVariable} makes a word longer than ${MAX_EXPANDED_WORD >> 20} MiB (the limit)`,
+      );
   }
 
   /** A name: letters, digits, "_"; or a run of digits; or one special-parameter character. */

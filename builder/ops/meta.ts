@@ -31,10 +31,12 @@ export function applyMeta(cmd: MetaCommand, s: StageState, ctx: MetaContext): vo
     }
   };
   if (!applyToConfig(cmd, s, expand, ctx)) return;
-  s.config.history = [
-    ...(s.config.history ?? []),
-    { created: s.lastCreated, created_by: cmd.original, comment: "tsbuild", empty_layer: true },
-  ];
+  (s.config.history ??= []).push({
+    created: s.lastCreated,
+    created_by: cmd.original,
+    comment: "tsbuild",
+    empty_layer: true,
+  });
 }
 
 /** Changes the state; false for the instructions that leave no history entry (ARG, WORKDIR's config). */
@@ -49,8 +51,10 @@ function applyToConfig(cmd: MetaCommand, s: StageState, expand: Expand, ctx: Met
     }
     case "LABEL": {
       const pairs = cmd.pairs.map((p) => [expand(p.key), expand(p.value)] as const);
-      c.Labels = { ...(c.Labels ?? {}) };
-      for (const [k, v] of pairs) c.Labels[k] = v;
+      // Changed in place, never copied: a stage owns its config (cloneState copies it at stage
+      // boundaries), and a copy per instruction made 10,000 LABEL lines quadratic.
+      const labels = (c.Labels ??= {});
+      for (const [k, v] of pairs) labels[k] = v;
       return true;
     }
     case "ARG":
@@ -68,7 +72,7 @@ function applyToConfig(cmd: MetaCommand, s: StageState, expand: Expand, ctx: Met
       c.User = expand(cmd.user);
       return true;
     case "EXPOSE":
-      c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
+      c.ExposedPorts ??= {};
       for (const word of cmd.ports) {
         for (const port of expand(word).split(/\s+/).filter(Boolean)) {
           c.ExposedPorts[port.includes("/") ? port.toLowerCase() : `${port}/tcp`] = {};
@@ -91,12 +95,12 @@ function applyVolume(
   ctx: MetaContext,
 ): void {
   const c = s.config.config;
-  c.Volumes = { ...(c.Volumes ?? {}) };
+  const volumes = (c.Volumes ??= {});
   for (const p of cmd.paths) {
     const v = expand(p);
     if (!v)
       throw new DockerfileError(cmd.location, "VOLUME specified can not be an empty string", ctx.sourceLines);
-    c.Volumes[v] = {};
+    volumes[v] = {};
   }
 }
 
@@ -128,7 +132,7 @@ function applyProcessConfig(
       c.Healthcheck = healthConfig(cmd);
       break;
     case "ONBUILD":
-      c.OnBuild = [...(c.OnBuild ?? []), cmd.expression];
+      (c.OnBuild ??= []).push(cmd.expression);
       break;
     case "MAINTAINER":
       s.config.author = cmd.name;

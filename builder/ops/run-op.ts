@@ -24,7 +24,7 @@ export function runArgv(cmd: RunCommand, shell: string[]): string[] {
 
 /** Env a RUN sees: the image's (with a default PATH) plus the stage's ARGs, ENV winning. */
 export function runEnv(s: StageState): string[] {
-  const env = envMap(s.config);
+  const env = new Map(envMap(s.config));
   if (!env.has("PATH")) env.set("PATH", DEFAULT_PATH);
   const out = [...env].map(([k, v]) => `${k}=${v}`);
   for (const [k, v] of s.args) if (!env.has(k)) out.push(`${k}=${v}`);

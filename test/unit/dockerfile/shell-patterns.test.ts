@@ -73,3 +73,18 @@ describe("escape token and matches", () => {
     );
   });
 });
+
+describe("expansion bounds", () => {
+  // `ENV a=$a$a` repeated doubled the value each time and ran until memory was gone.
+  it("refuses a word that grows past 4 MiB, naming the variable", () => {
+    const lex = new ShellLex();
+    const env = new Map([["a", "x".repeat(3 << 20)]]);
+    expect(() => lex.processWord("$a$a", (n) => env.get(n))).toThrow(
+      "expanding $a makes a word longer than 4 MiB (the limit)",
+    );
+    expect(() => lex.processWord('"${a}${a}"', (n) => env.get(n))).toThrow(
+      /expanding \$a makes a word longer/,
+    );
+    expect(lex.processWord("$a", (n) => env.get(n))).toHaveLength(3 << 20);
+  });
+});
