@@ -9,7 +9,7 @@ import {
   type LauncherExit,
   type LauncherLink,
   type LauncherSinks,
-} from "./sandbox.js";
+} from "./launcher.js";
 import { sandboxBin } from "./paths.js";
 
 /** Signal number → name, as a launcher's exit reports it. */

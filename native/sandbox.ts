@@ -2,10 +2,26 @@
 // the spec on fd 4, streams the command's output and reads its one-line JSON result from fd 3.
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Writable } from "node:stream";
+import {
+  type LaunchMode,
+  launchArgs,
+  type LauncherExit,
+  type LauncherLink,
+  type LauncherSinks,
+} from "./launcher.js";
 import { sandboxBin } from "./paths.js";
 import { SandboxServer } from "./sandbox-server.js";
 
 export { sandboxBin, unshareBin } from "./paths.js";
+// The launcher protocol lives in launcher.ts (sandbox-server.ts needs it too); exported from here
+// as before.
+export {
+  type LaunchMode,
+  launchArgs,
+  type LauncherExit,
+  type LauncherLink,
+  type LauncherSinks,
+} from "./launcher.js";
 
 export interface SandboxSpec {
   root: {
@@ -61,12 +77,6 @@ function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-/** What a launcher must know before its spec: the clone flags and whether it enters cgroups. */
-export interface LaunchMode {
-  networkNone: boolean;
-  cgroup: boolean;
-}
-
 function modeOf(spec: SandboxSpec): LaunchMode {
   return { networkNone: spec.network === "none", cgroup: spec.cgroup !== undefined };
 }
@@ -76,37 +86,6 @@ function modeKey(m: LaunchMode): string {
 }
 
 type OutputSink = (stream: "stdout" | "stderr", chunk: Buffer) => void;
-
-/** What a launcher's link reports: the command's output and the launcher's one result line. */
-export interface LauncherSinks {
-  output(stream: "stdout" | "stderr", chunk: Buffer): void;
-  result(chunk: Buffer): void;
-}
-
-export interface LauncherExit {
-  code: number | null;
-  killedBy: string | null;
-  error?: Error;
-}
-
-/**
- * How Node reaches one launcher in `--spec-fd` mode: a process of its own (spawnedLauncher), or one
- * the build's sandbox server started (sandbox-server.ts).
- */
-export interface LauncherLink {
-  /** Sends the spec; undefined sends EOF instead, and the launcher exits unused. Once. */
-  send(specJson: string | undefined): void;
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
-  /** Settles when the launcher has exited and its output is drained. */
-  readonly exited: Promise<LauncherExit>;
-}
-
-export function launchArgs(mode: LaunchMode): string[] {
-  const args = ["--spec-fd", "4", "--result-fd", "3"];
-  if (mode.networkNone) args.push("--network-none");
-  if (mode.cgroup) args.push("--cgroup");
-  return args;
-}
 
 /** A launcher in a process of its own, spawned by Node. */
 function spawnedLauncher(mode: LaunchMode, sinks: LauncherSinks): LauncherLink {

@@ -50,148 +50,209 @@ static void usage(void)
 	exit(LAUNCHER_ERROR_EXIT);
 }
 
-int main(int argc, char **argv)
+/* What the command line asked for. */
+struct launch {
+	const char *spec_path;   /* --spec FILE, or NULL */
+	int spec_fd;             /* --spec-fd N, or -1 */
+	int network_none, has_cgroup;
+	const char *spec_source; /* how errors name the spec: its path, or "fd N" */
+	char fd_name[64];
+};
+
+/* The launcher's pipes to the sandbox's pid 1 (each a pipe2 pair: [0] reads, [1] writes). */
+struct sandbox_pipes {
+	int err[2];    /* die() messages from the sandbox's processes */
+	int status[2]; /* the command's wait status, from pid 1 */
+	int sync[2];   /* the spec's JSON, to pid 1; EOF without one: the sandbox is not needed */
+};
+
+/* The server starts its launchers by exec'ing this same binary, so it needs its own path. */
+static int run_server(void)
 {
-	if (argc == 2 && strcmp(argv[1], "--server") == 0) {
-		static char self[4096];
-		ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-		if (n < 0)
-			die_sys("readlink", "/proc/self/exe");
-		self[n] = 0;
-		return sandbox_server(self);
-	}
-	pid_t parent = getppid();
-	const char *spec_path = NULL;
-	int spec_fd = -1, network_none = 0, has_cgroup = 0;
+	static char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n < 0)
+		die_sys("readlink", "/proc/self/exe");
+	self[n] = 0;
+	return sandbox_server(self);
+}
+
+/* An fd Node passed, made close-on-exec so that the command the sandbox runs never inherits it. */
+static int fd_arg(const char *flag, const char *value)
+{
+	int fd = atoi(value);
+	if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		die("%s %s: not an open file descriptor", flag, value);
+	return fd;
+}
+
+/* Exactly one of --spec and --spec-fd; anything else is a usage error. */
+static void parse_args(int argc, char **argv, struct launch *l)
+{
+	*l = (struct launch){ .spec_fd = -1 };
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--spec") == 0 && i + 1 < argc)
-			spec_path = argv[++i];
-		else if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc) {
-			spec_fd = atoi(argv[++i]);
-			if (spec_fd < 3 || fcntl(spec_fd, F_SETFD, FD_CLOEXEC) < 0)
-				die("--spec-fd %s: not an open file descriptor", argv[i]);
-		} else if (strcmp(argv[i], "--network-none") == 0)
-			network_none = 1;
+			l->spec_path = argv[++i];
+		else if (strcmp(argv[i], "--spec-fd") == 0 && i + 1 < argc)
+			l->spec_fd = fd_arg("--spec-fd", argv[++i]);
+		else if (strcmp(argv[i], "--network-none") == 0)
+			l->network_none = 1;
 		else if (strcmp(argv[i], "--cgroup") == 0)
-			has_cgroup = 1;
-		else if (strcmp(argv[i], "--result-fd") == 0 && i + 1 < argc) {
-			int fd = atoi(argv[++i]);
-			if (fd < 3 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-				die("--result-fd %s: not an open file descriptor", argv[i]);
-			report_set_result_fd(fd);
-		} else
+			l->has_cgroup = 1;
+		else if (strcmp(argv[i], "--result-fd") == 0 && i + 1 < argc)
+			report_set_result_fd(fd_arg("--result-fd", argv[++i]));
+		else
 			usage();
 	}
-	if (!spec_path == (spec_fd < 0))
+	if (!l->spec_path == (l->spec_fd < 0))
 		usage();
-	/* Held until the sandbox exists, then forwarded to it: an abort during setup is not lost, and
-	 * pid 1 inherits them blocked, so they queue until its command runs. */
-	sigset_t forwarded, old_mask;
-	sigemptyset(&forwarded);
-	sigaddset(&forwarded, SIGTERM);
-	sigaddset(&forwarded, SIGINT);
-	sigaddset(&forwarded, SIGHUP);
-	sigaddset(&forwarded, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
-	/* If Node dies, so does the launcher, and through pid 1's death signal the whole sandbox. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		return LAUNCHER_ERROR_EXIT; /* it died before the death signal was armed */
+	if (l->spec_path)
+		l->spec_source = l->spec_path;
+	else {
+		snprintf(l->fd_name, sizeof l->fd_name, "fd %d", l->spec_fd);
+		l->spec_source = l->fd_name;
+	}
+}
 
-	struct sandbox_spec spec;
-	char *spec_text = NULL, spec_source[64];
-	if (spec_path) {
-		spec_text = spec_read_file(spec_path);
-		spec_parse(spec_text, spec_path, &spec);
-		network_none = spec.network_none;
-		has_cgroup = spec.has_cgroup;
-	} else
-		snprintf(spec_source, sizeof spec_source, "fd %d", spec_fd);
+/* Held until the sandbox exists, then forwarded to it: an abort during setup is not lost, and
+ * pid 1 inherits them blocked, so they queue until its command runs. */
+static void hold_signals(sigset_t *forwarded, sigset_t *old_mask)
+{
+	sigemptyset(forwarded);
+	sigaddset(forwarded, SIGTERM);
+	sigaddset(forwarded, SIGINT);
+	sigaddset(forwarded, SIGHUP);
+	sigaddset(forwarded, SIGQUIT);
+	sigprocmask(SIG_BLOCK, forwarded, old_mask);
+}
+
+/* If Node dies, so does the launcher, and through pid 1's death signal the whole sandbox. Returns 0
+ * when the parent that was there at the start is gone. */
+static int die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return getppid() == parent;
+}
+
+/* The one-shot form: the spec is read before the clone, and it decides the clone flags. */
+static char *spec_from_file(struct launch *l, struct sandbox_spec *spec)
+{
+	char *text = spec_read_file(l->spec_path);
+	spec_parse(text, l->spec_path, spec);
+	l->network_none = spec->network_none;
+	l->has_cgroup = spec->has_cgroup;
+	return text;
+}
+
+/* The command reads /dev/null: under the server, the fd 0 it would inherit is Node's command pipe. */
+static void stdin_from_devnull(void)
+{
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull < 0 || dup2(devnull, 0) < 0)
 		die_sys("open", "/dev/null");
 	close(devnull);
+}
 
-	int errp[2], statusp[2], syncp[2];
-	if (pipe2(errp, O_CLOEXEC) < 0 || pipe2(statusp, O_CLOEXEC) < 0 || pipe2(syncp, O_CLOEXEC) < 0)
+static void open_pipes(struct sandbox_pipes *p)
+{
+	if (pipe2(p->err, O_CLOEXEC) < 0 || pipe2(p->status, O_CLOEXEC) < 0 || pipe2(p->sync, O_CLOEXEC) < 0)
 		die_sys("pipe2", "sandbox");
-	if (has_cgroup) {
-		cgroup_create(&cgroups);
-		atexit(remove_cgroups);
-	}
+}
+
+/* Forks the sandbox's pid 1 into new namespaces, where it waits for the spec (sandbox_init), and
+ * leaves each side only its own ends of the pipes. Returns pid 1's pid, in the launcher. */
+static pid_t clone_sandbox(const struct launch *l, const struct sandbox_pipes *p)
+{
 	fflush(NULL);
 	unsigned long flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-	if (network_none)
+	if (l->network_none)
 		flags |= CLONE_NEWNET;
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, NULL); /* fork() into new namespaces */
 	if (pid < 0)
 		die_sys("clone", "namespaces");
 	if (pid == 0) {
-		close(errp[0]);
-		close(statusp[0]);
-		close(syncp[1]);
-		if (spec_fd >= 0)
-			close(spec_fd);
-		report_set_error_pipe(errp[1]);
-		sandbox_init(syncp[0], spec_path ? spec_path : spec_source, statusp[1]);
+		close(p->err[0]);
+		close(p->status[0]);
+		close(p->sync[1]);
+		if (l->spec_fd >= 0)
+			close(l->spec_fd);
+		report_set_error_pipe(p->err[1]);
+		sandbox_init(p->sync[0], l->spec_source, p->status[1]);
 	}
+	close(p->err[1]);
+	close(p->status[1]);
+	close(p->sync[0]);
+	return pid;
+}
+
+/* The held signals now go to the sandbox (see hold_signals). */
+static void forward_signals(pid_t pid, const sigset_t *forwarded, const sigset_t *old_mask)
+{
 	sandbox_pid = pid;
-	close(errp[1]);
-	close(statusp[1]);
-	close(syncp[0]);
 	struct sigaction sa = { 0 };
 	sa.sa_handler = forward_signal;
 	sa.sa_flags = SA_RESTART;
 	for (int sig = 1; sig < NSIG; sig++)
-		if (sigismember(&forwarded, sig) == 1)
+		if (sigismember(forwarded, sig) == 1)
 			sigaction(sig, &sa, NULL);
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-	if (has_cgroup)
-		cgroup_enter(&cgroups, pid);
-	if (!spec_path) {
-		spec_text = spec_read_fd(spec_fd);
-		close(spec_fd);
-		if (!*spec_text) { /* not needed: the sandbox reads EOF and exits too */
-			close(syncp[1]);
-			waitpid(pid, NULL, 0);
-			return 0;
-		}
-		spec_parse(spec_text, spec_source, &spec);
-		if (spec.network_none != network_none || spec.has_cgroup != has_cgroup)
-			die("spec %s: network and cgroup must be as prepared (--network-none %d, --cgroup %d)",
-			    spec_source, network_none, has_cgroup);
-	}
-	if (has_cgroup)
-		cgroup_limit(&cgroups, spec.memory_limit, spec.pids_limit);
-	/* The spec goes to the sandbox as text: it was cloned before this launcher had it. */
-	for (size_t off = 0, len = strlen(spec_text); off < len;) {
-		ssize_t n = write(syncp[1], spec_text + off, len - off);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
+}
+
+/* The --spec-fd form, its sandbox prepared: waits for the spec. NULL when Node sent EOF instead. The
+ * spec must agree with the flags the sandbox was cloned with. */
+static char *spec_from_fd(const struct launch *l, struct sandbox_spec *spec)
+{
+	char *text = spec_read_fd(l->spec_fd);
+	close(l->spec_fd);
+	if (!*text)
+		return NULL;
+	spec_parse(text, l->spec_source, spec);
+	if (spec->network_none != l->network_none || spec->has_cgroup != l->has_cgroup)
+		die("spec %s: network and cgroup must be as prepared (--network-none %d, --cgroup %d)",
+		    l->spec_source, l->network_none, l->has_cgroup);
+	return text;
+}
+
+/* The spec goes to the sandbox as text: it was cloned before this launcher had it. EOF follows. */
+static void send_spec(int fd, const char *text)
+{
+	for (size_t off = 0, len = strlen(text); off < len;) {
+		ssize_t n = write(fd, text + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			die_sys("write", "sandbox spec pipe");
 		off += (size_t)n;
 	}
-	close(syncp[1]);
+	close(fd);
+}
 
+/* Waits for pid 1 and returns the command's wait status. An error that a process in the sandbox
+ * sent up the error pipe is the launcher's own: it dies with it. */
+static int wait_sandbox(pid_t pid, const struct sandbox_pipes *p, struct rusage *ru)
+{
 	int init_status;
-	struct rusage ru;
-	while (wait4(pid, &init_status, 0, &ru) < 0)
+	while (wait4(pid, &init_status, 0, ru) < 0)
 		if (errno != EINTR)
 			die_sys("wait4", "sandbox init");
-	char *error = spec_read_fd(errp[0]);
+	char *error = spec_read_fd(p->err[0]);
 	if (*error)
 		die("%s", error);
 	int status;
-	if (read(statusp[0], &status, sizeof status) != sizeof status)
+	if (read(p->status[0], &status, sizeof status) != sizeof status)
 		status = init_status; /* init itself was killed (OOM, SIGKILL): that is the result */
+	return status;
+}
 
+/* Writes the result line; returns the launcher's exit code, which is the command's. */
+static int send_result(int status, const struct rusage *ru, int has_cgroup)
+{
 	struct sandbox_result r = {
 		.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
 		.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0,
-		.max_rss_kb = ru.ru_maxrss,
-		.cpu_user_ms = ru.ru_utime.tv_sec * 1000 + ru.ru_utime.tv_usec / 1000,
-		.cpu_system_ms = ru.ru_stime.tv_sec * 1000 + ru.ru_stime.tv_usec / 1000,
+		.max_rss_kb = ru->ru_maxrss,
+		.cpu_user_ms = ru->ru_utime.tv_sec * 1000 + ru->ru_utime.tv_usec / 1000,
+		.cpu_system_ms = ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000,
 		.memory_peak_bytes = -1,
 		.cpu_usage_ns = -1,
 	};
@@ -199,4 +260,45 @@ int main(int argc, char **argv)
 		cgroup_collect(&cgroups, &r.memory_peak_bytes, &r.cpu_usage_ns);
 	report_result(&r);
 	return r.exit_code;
+}
+
+/* The order matters: signals held and the death signal armed before anything is made; the cgroups
+ * made before the clone and entered right after it; in the --spec-fd form, the spec read only then. */
+int main(int argc, char **argv)
+{
+	if (argc == 2 && strcmp(argv[1], "--server") == 0)
+		return run_server();
+	pid_t parent = getppid();
+	struct launch l;
+	parse_args(argc, argv, &l);
+	sigset_t forwarded, old_mask;
+	hold_signals(&forwarded, &old_mask);
+	if (!die_with_parent(parent))
+		return LAUNCHER_ERROR_EXIT; /* it died before the death signal was armed */
+
+	struct sandbox_spec spec;
+	char *spec_text = l.spec_path ? spec_from_file(&l, &spec) : NULL;
+	stdin_from_devnull();
+	struct sandbox_pipes p;
+	open_pipes(&p);
+	if (l.has_cgroup) {
+		cgroup_create(&cgroups);
+		atexit(remove_cgroups);
+	}
+	pid_t pid = clone_sandbox(&l, &p);
+	forward_signals(pid, &forwarded, &old_mask);
+	if (l.has_cgroup)
+		cgroup_enter(&cgroups, pid);
+	if (!l.spec_path && !(spec_text = spec_from_fd(&l, &spec))) {
+		close(p.sync[1]); /* not needed: the sandbox reads EOF and exits too */
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	if (l.has_cgroup)
+		cgroup_limit(&cgroups, spec.memory_limit, spec.pids_limit);
+	send_spec(p.sync[1], spec_text);
+
+	struct rusage ru;
+	int status = wait_sandbox(pid, &p, &ru);
+	return send_result(status, &ru, l.has_cgroup);
 }

@@ -179,6 +179,26 @@ static char *take_bytes(size_t len)
 	return buf;
 }
 
+/* `spec ID LEN`: the LEN bytes leave stdin even when launcher ID is gone or has its spec already. */
+static void deliver_spec(int id, size_t len)
+{
+	char *spec = take_bytes(len);
+	struct launcher *l = find(id);
+	if (l && l->spec >= 0) {
+		/* A launcher that died early closed its end: EPIPE, reported by its exit. */
+		for (size_t off = 0; off < len;) {
+			ssize_t n = write(l->spec, spec + off, len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				break;
+			off += (size_t)n;
+		}
+		close_spec(l);
+	}
+	free(spec);
+}
+
 static void command(char *line, const char *self)
 {
 	int id, at = 0;
@@ -187,21 +207,7 @@ static void command(char *line, const char *self)
 	if (sscanf(line, "prepare %d %n", &id, &at) == 1 && at > 0) {
 		start(id, line + at, self);
 	} else if (sscanf(line, "spec %d %ld", &id, &len) == 2 && len >= 0) {
-		char *spec = take_bytes((size_t)len);
-		struct launcher *l = find(id);
-		if (l && l->spec >= 0) {
-			/* A launcher that died early closed its end: EPIPE, reported by its exit. */
-			for (size_t off = 0; off < (size_t)len;) {
-				ssize_t n = write(l->spec, spec + off, (size_t)len - off);
-				if (n < 0 && errno == EINTR)
-					continue;
-				if (n < 0)
-					break;
-				off += (size_t)n;
-			}
-			close_spec(l);
-		}
-		free(spec);
+		deliver_spec(id, (size_t)len);
 	} else if (sscanf(line, "cancel %d", &id) == 1) {
 		struct launcher *l = find(id);
 		if (l)
@@ -213,6 +219,21 @@ static void command(char *line, const char *self)
 	} else {
 		warn("server: unknown command: %s", line);
 	}
+}
+
+/* Handles the first whole command line already read, if there is one; returns whether there was. */
+static int run_buffered_command(const char *self)
+{
+	char *nl = in_len ? memchr(in_data, '\n', in_len) : NULL;
+	if (!nl)
+		return 0;
+	*nl = 0;
+	size_t used = (size_t)(nl - in_data) + 1;
+	char *line = strdup(in_data);
+	consume(used);
+	command(line, self);
+	free(line);
+	return 1;
 }
 
 static void reap(void)
@@ -247,12 +268,130 @@ static void finish_done(void)
 	}
 }
 
+/* What one turn of the event loop polls: the SIGCHLD pipe, stdin while it is open, and every
+ * launcher's read ends not yet drained (owner[i] and which[i] say whose fds[i] is, and which). */
+struct watch {
+	struct pollfd *fds;
+	struct launcher **owner;
+	int *which;
+	nfds_t n;
+};
+
+static void watch_build(struct watch *w, int stdin_open)
+{
+	size_t count = 0;
+	for (struct launcher *l = launchers; l; l = l->next)
+		count++;
+	w->fds = calloc(2 + NREAD * count, sizeof *w->fds);
+	w->owner = calloc(2 + NREAD * count, sizeof *w->owner);
+	w->which = calloc(2 + NREAD * count, sizeof *w->which);
+	if (!w->fds || !w->owner || !w->which)
+		abort();
+	w->n = 0;
+	w->fds[w->n++] = (struct pollfd){ .fd = sigchld_pipe[0], .events = POLLIN };
+	if (stdin_open)
+		w->fds[w->n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+	for (struct launcher *l = launchers; l; l = l->next)
+		for (int i = 0; i < NREAD; i++)
+			if (l->fds[i] >= 0) {
+				w->owner[w->n] = l;
+				w->which[w->n] = i;
+				w->fds[w->n++] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
+			}
+}
+
+static void watch_free(struct watch *w)
+{
+	free(w->fds);
+	free(w->owner);
+	free(w->which);
+}
+
+/* More commands from Node. At EOF Node asks for nothing more: every launcher still waiting for a
+ * spec is cancelled. */
+static void read_commands(int *stdin_open)
+{
+	if (!fill_input()) {
+		*stdin_open = 0;
+		for (struct launcher *l = launchers; l; l = l->next)
+			close_spec(l);
+	}
+}
+
+/* Passes on what the launchers' pipes have (their commands' output, their result lines) as events;
+ * a pipe at EOF is drained. */
+static void forward_output(const struct watch *w)
+{
+	char buf[65536];
+	for (nfds_t i = 0; i < w->n; i++) {
+		if (!w->fds[i].revents || w->fds[i].fd == sigchld_pipe[0] || w->fds[i].fd == STDIN_FILENO)
+			continue;
+		struct launcher *l = w->owner[i];
+		int which = w->which[i];
+		ssize_t got = read(w->fds[i].fd, buf, sizeof buf);
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got <= 0) {
+			close(l->fds[which]);
+			l->fds[which] = -1;
+			continue;
+		}
+		char head[96];
+		if (which == RES)
+			snprintf(head, sizeof head, "res %d %zd\n", l->id, got);
+		else
+			snprintf(head, sizeof head, "out %d %d %zd\n", l->id, which == OUT ? 1 : 2, got);
+		emit(head, buf, (size_t)got);
+	}
+}
+
+/* Waits for something to happen and handles it: a child exited (the SIGCHLD pipe; the loop reaps),
+ * Node wrote commands, or launchers wrote output. New commands end the turn before any output is
+ * read: the output stays readable for the next one. */
+static void wait_for_events(int *stdin_open)
+{
+	struct watch w;
+	watch_build(&w, *stdin_open);
+	int ready = poll(w.fds, w.n, -1);
+	if (ready < 0 && errno != EINTR)
+		die_sys("poll", "server");
+	if (ready >= 0) {
+		if (w.fds[0].revents) {
+			char drain[64];
+			while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
+				;
+		}
+		if (*stdin_open && w.fds[1].revents)
+			read_commands(stdin_open);
+		else
+			forward_output(&w);
+	}
+	watch_free(&w);
+}
+
+/* The event loop, until stdin is closed and every launcher is gone. */
+static int serve(const char *self)
+{
+	int stdin_open = 1;
+	for (;;) {
+		reap();
+		finish_done();
+		if (!stdin_open && !launchers)
+			return 0;
+		/* Whole command lines already read are handled before polling again. */
+		if (!run_buffered_command(self))
+			wait_for_events(&stdin_open);
+	}
+}
+
 int sandbox_server(const char *self)
 {
 	pid_t parent = getppid();
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		return LAUNCHER_ERROR_EXIT;
+	/* SIGCHLD wakes the poll through this pipe: a child that exits between reap() and poll() is not
+	 * missed until some other event. */
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_sys("pipe2", "server");
 	/* Once per build: what launchers of a killed build left (SIGKILL skips their cleanup). */
@@ -262,84 +401,8 @@ int sandbox_server(const char *self)
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
 
+	/* A write to a closed pipe fails with EPIPE instead of killing the server: to a launcher that is
+	 * gone (deliver_spec), or to Node (write_all). */
 	signal(SIGPIPE, SIG_IGN);
-	int stdin_open = 1;
-	char buf[65536];
-	for (;;) {
-		reap();
-		finish_done();
-		if (!stdin_open && !launchers)
-			return 0;
-		size_t count = 0;
-		for (struct launcher *l = launchers; l; l = l->next)
-			count++;
-		struct pollfd *fds = calloc(2 + NREAD * count, sizeof *fds);
-		struct launcher **owner = calloc(2 + NREAD * count, sizeof *owner);
-		int *which = calloc(2 + NREAD * count, sizeof *which);
-		if (!fds || !owner || !which)
-			abort();
-		nfds_t n = 0;
-		fds[n++] = (struct pollfd){ .fd = sigchld_pipe[0], .events = POLLIN };
-		if (stdin_open)
-			fds[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
-		for (struct launcher *l = launchers; l; l = l->next)
-			for (int i = 0; i < NREAD; i++)
-				if (l->fds[i] >= 0) {
-					owner[n] = l;
-					which[n] = i;
-					fds[n++] = (struct pollfd){ .fd = l->fds[i], .events = POLLIN };
-				}
-		/* Whole command lines already read are handled before polling again. */
-		char *nl = in_len ? memchr(in_data, '\n', in_len) : NULL;
-		if (nl) {
-			*nl = 0;
-			size_t used = (size_t)(nl - in_data) + 1;
-			char *line = strdup(in_data);
-			consume(used);
-			command(line, self);
-			free(line);
-			goto next;
-		}
-		if (poll(fds, n, -1) < 0) {
-			if (errno == EINTR)
-				goto next;
-			die_sys("poll", "server");
-		}
-		if (fds[0].revents) {
-			char drain[64];
-			while (read(sigchld_pipe[0], drain, sizeof drain) > 0)
-				;
-		}
-		if (stdin_open && fds[1].revents) {
-			if (!fill_input()) {
-				stdin_open = 0;
-				for (struct launcher *l = launchers; l; l = l->next)
-					close_spec(l);
-			}
-			goto next;
-		}
-		for (nfds_t i = 0; i < n; i++) {
-			if (!fds[i].revents || fds[i].fd == sigchld_pipe[0] || fds[i].fd == STDIN_FILENO)
-				continue;
-			struct launcher *l = owner[i];
-			ssize_t got = read(fds[i].fd, buf, sizeof buf);
-			if (got < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (got <= 0) {
-				close(l->fds[which[i]]);
-				l->fds[which[i]] = -1;
-				continue;
-			}
-			char head[96];
-			if (which[i] == RES)
-				snprintf(head, sizeof head, "res %d %zd\n", l->id, got);
-			else
-				snprintf(head, sizeof head, "out %d %d %zd\n", l->id, which[i] == OUT ? 1 : 2, got);
-			emit(head, buf, (size_t)got);
-		}
-	next:
-		free(fds);
-		free(owner);
-		free(which);
-	}
+	return serve(self);
 }
