@@ -107,7 +107,9 @@ function cFunctions(path) {
     if (c === "{") {
       if (depth === 0) {
         const m = /([A-Za-z_]\w*)\s*\([^;=]*\)\s*$/.exec(header);
-        current = m && !header.includes("=") ? { path, name: m[1], start: line } : undefined;
+        // The function starts at its name's line (the return type may sit on the line above it).
+        const start = m ? line - (header.slice(m.index).match(/\n/g)?.length ?? 0) : line;
+        current = m && !header.includes("=") ? { path, name: m[1], start } : undefined;
       }
       depth++;
     } else if (c === "}") {
