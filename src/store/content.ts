@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { OciLayoutDir } from "../oci/layout.js";
+import { makeDirs } from "../util/make-dirs.js";
 import type { Descriptor, Digest } from "../oci/types.js";
 import { FileBlobStore } from "./blobs.js";
 import { INDEX_LOCK, IndexImageNames } from "./image-names.js";
@@ -18,6 +19,8 @@ export { INDEX_LOCK } from "./image-names.js";
  * and removes partial blobs left by processes that died while writing them.
  */
 export async function openContentStore(root: string): Promise<ContentStore> {
+  // The root comes from the user (TSBUILD_ROOT): made component by component, with an error naming it.
+  makeDirs(root, `store ${root}`);
   const layout = new OciLayoutDir(root);
   mkdirSync(layout.blobDir, { recursive: true });
   mkdirSync(join(root, "ingest"), { recursive: true });

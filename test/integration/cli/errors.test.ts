@@ -45,4 +45,16 @@ describe("bad input gets one clear line and exit 2", () => {
       expect(r.stderr).toMatch(/debug: Error: ENOENT: no such file or directory, open '.*missing'/);
     }
   });
+
+  it("fails at once on a store path it cannot use (it spun forever on /proc/x, and printed a stack for a file)", () => {
+    writeFileSync(join(work.path, "a-file"), "");
+    for (const [root, why] of [
+      ["/proc/x", "cannot create /proc/x: its parent does not take new directories"],
+      [join(work.path, "a-file"), `${join(work.path, "a-file")} is not a directory`],
+    ]) {
+      const r = tsbuild(["images"], { root: root! });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`error: store ${root}: ${why}\n`);
+    }
+  });
 });
