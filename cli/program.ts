@@ -1,6 +1,6 @@
 // The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
 import { Command, CommanderError } from "commander";
-import { DockerfileError, TsbuildError, causeChain } from "../src/errors.js";
+import { DockerfileError, TsbuildError, causeChain, messageOf } from "../src/errors.js";
 import { registerBuild } from "./commands/build.js";
 import { exitWhenDrained, ignoreClosedOutput } from "./exit.js";
 import { registerCheck } from "./commands/check.js";
@@ -61,14 +61,15 @@ function withDefaultCommand(program: Command, args: string[]): string[] {
   return ["build", ...args];
 }
 
+/**
+ * The CLI's error boundary: one `error:` line (a Dockerfile error with its lines shown), the exit code
+ * of the error's class (1 for anything not a tsbuild error: a system error that no lower boundary
+ * named), and only with --debug what caused it, with stacks: for bug reports, not users.
+ */
 function exitCodeOf(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof TsbuildError) {
-    process.stderr.write(`error: ${err instanceof DockerfileError ? err.pretty() : err.message}\n`);
-    // What it wraps (a syscall error, a registry's answer), with stacks: for bug reports, not users.
-    if (debug) for (const cause of causeChain(err)) process.stderr.write(`debug: ${cause}\n`);
-    return err.exitCode;
-  }
-  process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  return 1;
+  const text = err instanceof DockerfileError ? err.pretty() : messageOf(err);
+  process.stderr.write(`error: ${text}\n`);
+  if (debug) for (const cause of causeChain(err)) process.stderr.write(`debug: ${cause}\n`);
+  return err instanceof TsbuildError ? err.exitCode : 1;
 }

@@ -1,5 +1,6 @@
 // FROM: the state a stage starts from — empty (scratch), another stage's result, or a local image.
-import { TsbuildError } from "../../src/errors.js";
+import { BuildStepError, TsbuildError, messageOf } from "../../src/errors.js";
+import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { readImage } from "../../src/image/read.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
 import type { ProgressSink } from "../../src/progress/events.js";
@@ -17,6 +18,20 @@ import {
   envMap,
   setEnv,
 } from "../state.js";
+
+/**
+ * The image was found but could not be made a rootfs (a full disk, a corrupt layer): the build failed
+ * (exit 1), unlike an image that is not there (a Dockerfile error, exit 2).
+ */
+export class ImageUnpackError extends BuildStepError {}
+
+async function unpack(name: string, ctx: ImageSourceDeps, layers: Descriptor[], diffIds: Digest[]) {
+  try {
+    return await unpackLayers(ctx.snapshotter, ctx.store, layers, diffIds);
+  } catch (err) {
+    throw new ImageUnpackError(`image ${name}: ${messageOf(err)}`, undefined, { cause: err });
+  }
+}
 
 /** `missing` (default): pull only images the store lacks; `always`: `--pull`; `never`: offline. */
 export type PullPolicy = "missing" | "always" | "never";
@@ -100,9 +115,7 @@ export async function stateFromImage(name: string, ctx: ImageSourceDeps): Promis
       `image ${normalized}: manifest has ${img.manifest.layers.length} layers but the config lists ${diffIds.length} diff ids`,
     );
   }
-  const top = diffIds.length
-    ? await unpackLayers(ctx.snapshotter, ctx.store, img.manifest.layers, diffIds)
-    : undefined;
+  const top = diffIds.length ? await unpack(normalized, ctx, img.manifest.layers, diffIds) : undefined;
   const config = structuredClone(img.config);
   config.config ??= {};
   if (!envMap(config).has("PATH")) setEnv(config, "PATH", DEFAULT_PATH);

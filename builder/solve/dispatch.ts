@@ -46,6 +46,7 @@ export async function dispatchStage(stage: Stage, s: StageState, env: DispatchEn
       index,
       total,
       line: cmd.location.startLine,
+      file: cmd.location.file,
       noCache,
     };
     env.onStep(await env.limit(() => env.runner.run(step, s, () => layerOp(cmd, s, env.ops, id))));

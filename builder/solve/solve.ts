@@ -3,7 +3,7 @@
 // fetched) and every cache record durable, ready for the outputs phase.
 import { join } from "node:path";
 import pLimit from "p-limit";
-import { DockerfileError, TsbuildError } from "../../src/errors.js";
+import { BuildStepError, DockerfileError, TsbuildError, messageOf } from "../../src/errors.js";
 import type { Compression } from "../../src/oci/types.js";
 import type { ProgressSink } from "../../src/progress/events.js";
 import type { ContentStore } from "../../src/store/types.js";
@@ -18,7 +18,7 @@ import type { SshSources } from "../ops/mounts/ssh.js";
 import { takeOnBuildTriggers } from "../ops/onbuild.js";
 import type { OpContext } from "../ops/op.js";
 import { mountFromRefs } from "../ops/run-mounts.js";
-import { type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
+import { ImageUnpackError, type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
 import { type BuildPlan, countSteps } from "../plan/plan.js";
 import type { StageState } from "../state.js";
 import { type DispatchEnv, dispatchStage } from "./dispatch.js";
@@ -215,10 +215,15 @@ async function imageBase(
   try {
     img = await images.state(stage.baseName);
   } catch (err) {
-    if (!(err instanceof TsbuildError) || err instanceof DockerfileError) throw err;
-    throw new DockerfileError(stage.location, `FROM ${stage.baseName}: ${err.message}`, lines, {
-      cause: err,
-    });
+    if (err instanceof DockerfileError) throw err;
+    const detail = `FROM ${stage.baseName}: ${messageOf(err)}`;
+    // Found but not unpacked (a full disk…), or any error no lower boundary named: the build failed.
+    if (err instanceof ImageUnpackError || !(err instanceof TsbuildError)) {
+      const { file, startLine } = stage.location;
+      throw new BuildStepError(`${file}:${startLine}: ${detail}`, stage.location, { cause: err });
+    }
+    // Not found, or not fetched: the Dockerfile names an image there is not.
+    throw new DockerfileError(stage.location, detail, lines, { cause: err });
   }
   if (img) return img;
   const hint = ops.sources.named(stage.baseName)

@@ -3,6 +3,7 @@
 // caches), and on a hit applies the record; on a miss it has the op do its work on a fresh snapshot
 // (make-layer.ts), records the result and applies it. It also reports the step's progress and returns
 // its figures: no op touches the cache, the progress stream or the metrics.
+import { BuildStepError, TsbuildError, messageOf } from "../../src/errors.js";
 import type { Digest } from "../../src/oci/types.js";
 import type { ProgressSink } from "../../src/progress/events.js";
 import { snapshotExists } from "../../snapshotter/exists.js";
@@ -30,6 +31,19 @@ export interface StepRunnerDeps extends LayerMaker {
   sandboxes?: Pick<SandboxRunner, "prepare">;
 }
 
+/**
+ * The error boundary of a step: what the ops and the stores throw that is not already a tsbuild error
+ * (a syscall's ENOSPC, a launcher that cannot exec) becomes one line naming the step and its line, exit
+ * 1; the original stays as its cause, for --debug.
+ */
+function asStepError(step: StepSpec, err: unknown): unknown {
+  if (err instanceof TsbuildError || (err as Error)?.name === "AbortError") return err;
+  const location = { file: step.file, startLine: step.line, endLine: step.line };
+  return new BuildStepError(`${step.file}:${step.line}: ${step.name}: ${messageOf(err)}`, location, {
+    cause: err,
+  });
+}
+
 /** One step as the progress stream and the metrics know it. */
 export interface StepSpec {
   id: string;
@@ -41,6 +55,8 @@ export interface StepSpec {
   index: number;
   total: number;
   line: number;
+  /** The Dockerfile it comes from (the file name errors show). */
+  file: string;
   /** Skip the lookup (--no-cache, or the stage is in --no-cache-filter). */
   noCache: boolean;
 }
@@ -75,7 +91,7 @@ export class StepRunner {
       // A step stopped because another one failed is not this step's error.
       const message = signal.aborted && err === signal.reason ? "CANCELED" : (err as Error).message;
       progress.emit({ type: "step-error", id: step.id, name: step.name, message });
-      throw err;
+      throw asStepError(step, err);
     } finally {
       op?.release?.();
     }

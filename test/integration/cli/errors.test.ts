@@ -1,6 +1,6 @@
 // What a user sees when the command line or the environment is wrong: one error line, exit 2, and
 // with --debug what caused it.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir, tsbuild } from "../../helpers/tsbuild.js";
@@ -56,5 +56,45 @@ describe("bad input gets one clear line and exit 2", () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toBe(`error: store ${root}: ${why}\n`);
     }
+  });
+});
+
+describe("a failed step or base is one line naming its Dockerfile line, exit 1, no JavaScript frames", () => {
+  it("RUN with no shell in the rootfs", () => {
+    const dir = join(work.path, "noshell");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "Dockerfile"), "FROM scratch\nRUN echo hi\n");
+    const r = tsbuild(["build", "--progress", "plain", dir], { root: join(work.path, "store") });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "\nerror: Dockerfile:2: RUN echo hi: tsbuild-sandbox: exec '/bin/sh': No such file or directory",
+    );
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("a base image whose layer cannot be unpacked fails the build (exit 1), not the Dockerfile (exit 2)", () => {
+    const root = join(work.path, "store-unpack");
+    const base = join(work.path, "base");
+    mkdirSync(base);
+    writeFileSync(join(base, "Dockerfile"), "FROM scratch\nCOPY Dockerfile /f\n");
+    expect(tsbuild(["build", "-t", "base:1", base], { root }).code).toBe(0);
+    // The layer was never unpacked in a fresh snapshotter, and its blob no longer matches its digest.
+    rmSync(join(root, "snapshots"), { recursive: true, force: true });
+    const index = JSON.parse(readFileSync(join(root, "index.json"), "utf8"));
+    const manifest = JSON.parse(
+      readFileSync(join(root, "blobs", "sha256", index.manifests[0].digest.slice(7)), "utf8"),
+    );
+    const layer = join(root, "blobs", "sha256", manifest.layers[0].digest.slice(7));
+    chmodSync(layer, 0o644);
+    writeFileSync(layer, "not the layer");
+    const child = join(work.path, "child");
+    mkdirSync(child);
+    writeFileSync(join(child, "Dockerfile"), "FROM base:1\nCOPY Dockerfile /g\n");
+    const r = tsbuild(["build", child], { root });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: Dockerfile:1: FROM base:1: image docker.io\/library\/base:1: layer sha256:/,
+    );
+    expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
