@@ -115,7 +115,16 @@ async function runnerOn(name: string) {
 describe("StepRunner", () => {
   it("looks up, runs, records and reports a real op; --no-cache skips the lookup only", async () => {
     const { deps, cache, runner } = await runnerOn("runner");
-    const step = { id: "#1", name: "WORKDIR /made", stage: "s", index: 1, total: 1, line: 2, file: "Dockerfile", noCache: false };
+    const step = {
+      id: "#1",
+      name: "WORKDIR /made",
+      stage: "s",
+      index: 1,
+      total: 1,
+      line: 2,
+      file: "Dockerfile",
+      noCache: false,
+    };
     const first = scratchState();
     const miss = await runner.run(step, first, async () => workdirOp("/made"));
     expect(miss).toMatchObject({ cached: false, instruction: "WORKDIR /made", line: 2 });
@@ -146,7 +155,16 @@ describe("StepRunner", () => {
 
   it("reports a failing op's error as the step's and records nothing", async () => {
     const { deps, cache, runner } = await runnerOn("runner-fail");
-    const step = { id: "#1", name: "RUN boom", stage: "s", index: 1, total: 1, line: 1, file: "Dockerfile", noCache: false };
+    const step = {
+      id: "#1",
+      name: "RUN boom",
+      stage: "s",
+      index: 1,
+      total: 1,
+      line: 1,
+      file: "Dockerfile",
+      noCache: false,
+    };
     const op = { kind: "RUN", inputs: { boom: 1 }, exec: async () => Promise.reject(new Error("boom")) };
     await expect(runner.run(step, scratchState(), async () => op)).rejects.toThrow("boom");
     expect(deps.events.at(-1)).toEqual({ type: "step-error", id: "#1", name: "RUN boom", message: "boom" });
