@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { processTag, processTagAlive } from "../src/store/process.js";
 import { fsyncDir, writeFileAtomic } from "../src/util/atomic.js";
+import { type Edges, writeChildrenLog } from "./children.js";
 import type { SnapshotKind } from "./types.js";
 
 // One small JSON file per snapshot, records/<key>.json, so that a step's prepare and commit touch
@@ -121,6 +122,11 @@ export function listRecords(root: string): Map<string, SnapshotRecord> {
   return scanRecords(root).records;
 }
 
+/** The parent → child pairs the records hold: what children.log is rebuilt from. */
+export function parentEdges(records: Map<string, SnapshotRecord>): Edges {
+  return [...records].flatMap(([key, r]) => (r.parent === undefined ? [] : [[r.parent, key] as const]));
+}
+
 /** A new id dir (fs/ and work/ inside) under a random name: ids are never reused. */
 export function createIdDir(root: string): string {
   for (;;) {
@@ -180,7 +186,9 @@ export function registerOwner(root: string): void {
  * Makes `root` ready and removes what a killed process may have left: temp files of unfinished
  * writes, torn records, active snapshots and views of processes that are gone, an active record
  * whose snapshot was committed (the commit's last step, the unlink, was cut), and id dirs that no
- * record names. Call with the snapshots lock held.
+ * record names; then rewrites children.log from the records left (a killed process may have left
+ * edges to snapshots it never made, and a power cut may have lost appends). Call with the snapshots
+ * lock held.
  * Returns the names removed.
  */
 export function recoverStore(root: string): string[] {
@@ -210,6 +218,8 @@ export function recoverStore(root: string): string[] {
       removed.push(name);
     }
   }
+  // Before the owner files go: they are what makes the next open recover if this is cut short.
+  writeChildrenLog(root, parentEdges(records));
   for (const name of deadOwners(root)) rmSync(join(root, OWNERS_DIR, name), { force: true });
   return removed;
 }
