@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { processTag, processTagAlive } from "../src/store/process.js";
 import { fsyncDir, writeFileAtomic } from "../src/util/atomic.js";
-import { type Edges, writeChildrenLog } from "./children.js";
+import { type Edges, writeChildrenLog } from "./children-log.js";
 import type { SnapshotKind } from "./types.js";
 
 // One small JSON file per snapshot, records/<key>.json, so that a step's prepare and commit touch
