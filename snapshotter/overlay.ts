@@ -247,7 +247,13 @@ export class OverlaySnapshotter implements Snapshotter {
 
   async walk(fn: (info: SnapshotInfo) => void | Promise<void>): Promise<void> {
     const records = listRecords(this.root);
-    for (const name of [...records.keys()].sort()) await fn(this.info(name, records.get(name)!));
+    for (const name of [...records.keys()].sort()) {
+      const r = records.get(name)!;
+      // Kept like find() keeps them: a prune asks usage() and remove() of each next, which read
+      // 2,000 records again (~55 ms) when they were not.
+      if (r.kind === "committed") this.committed.set(name, r);
+      await fn(this.info(name, r));
+    }
   }
 
   async usage(key: string): Promise<Usage> {
