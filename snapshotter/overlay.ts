@@ -12,6 +12,7 @@ import {
   readRecord,
   recoverStore,
   registerOwner,
+  removeIdDir,
   removeRecord,
   type SnapshotRecord,
   writeRecord,
@@ -206,7 +207,7 @@ export class OverlaySnapshotter implements Snapshotter {
       return r.id;
     });
     // Outside the lock: a big tree takes a while, and an interrupted removal is collected at open.
-    rmSync(join(this.root, id), { recursive: true, force: true });
+    removeIdDir(join(this.root, id));
   }
 
   /**

@@ -94,6 +94,19 @@ export function snapshotterSuite(name: string, make: Make): void {
         expect(existsSync(join(root, id))).toBe(false);
       });
 
+      it("removes a snapshot that was mounted, tree and all", async () => {
+        await commitFiles(sn, "base", { f: "1" });
+        await commitChange(sn, "child", "base", (r) => {
+          mkdirSync(join(r, "d/e"), { recursive: true });
+          writeFileSync(join(r, "d/e/g"), "2");
+          rmSync(join(r, "f"));
+        });
+        const ids = [(await sn.stat("child")).id, (await sn.stat("base")).id];
+        await sn.remove("child");
+        await sn.remove("base");
+        for (const id of ids) expect(existsSync(join(root, id))).toBe(false);
+      });
+
       it("names unknown keys", async () => {
         await expect(sn.stat("nope")).rejects.toThrow("snapshot nope: not found");
         await expect(sn.mounts("nope")).rejects.toThrow("snapshot nope: not found");
