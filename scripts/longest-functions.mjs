@@ -127,17 +127,21 @@ function cFunctions(path) {
 const opts = parseArgs(process.argv.slice(2));
 const all = [];
 for (const dir of opts.dirs) {
-  for (const path of sourceFiles(dir)) all.push(...(path.endsWith(".c") ? cFunctions(path) : typescriptFunctions(path)));
+  for (const path of sourceFiles(dir))
+    all.push(...(path.endsWith(".c") ? cFunctions(path) : typescriptFunctions(path)));
 }
 all.sort((a, b) => b.lines - a.lines || (a.path < b.path ? -1 : 1));
-const show = (f) => `${String(f.lines).padStart(5)}  ${relative(process.cwd(), f.path)}:${f.start}  ${f.name}`;
+const show = (f) =>
+  `${String(f.lines).padStart(5)}  ${relative(process.cwd(), f.path)}:${f.start}  ${f.name}`;
 if (opts.max !== undefined) {
   const over = all.filter((f) => f.lines > opts.max);
   if (over.length > 0) {
     process.stderr.write(`functions over ${opts.max} lines:\n${over.map(show).join("\n")}\n`);
     process.exit(1);
   }
-  process.stdout.write(`no function over ${opts.max} lines (${all.length} functions; longest ${all[0]?.lines ?? 0})\n`);
+  process.stdout.write(
+    `no function over ${opts.max} lines (${all.length} functions; longest ${all[0]?.lines ?? 0})\n`,
+  );
 } else {
   process.stdout.write(`${all.slice(0, opts.top).map(show).join("\n")}\n`);
 }
