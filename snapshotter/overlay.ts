@@ -133,14 +133,13 @@ export class OverlaySnapshotter implements Snapshotter {
         updated: now,
         owner: processTag(),
       };
-      if (parent !== undefined) {
-        r.parent = parent;
-        this.children.add(parent, key);
-      }
+      if (parent !== undefined) r.parent = parent;
       try {
+        // The index first: it may name a child that does not exist, never miss one that does. Not
+        // undone if the write fails: the record may be in place all the same (a failed fsync).
+        if (parent !== undefined) this.children.add(parent, key);
         writeRecord(this.root, key, r, true);
       } catch (err) {
-        if (parent !== undefined) this.children.delete(parent, key);
         rmSync(join(this.root, id), { recursive: true, force: true });
         throw err;
       }
@@ -182,12 +181,7 @@ export class OverlaySnapshotter implements Snapshotter {
       // drops the active one (same id). The index gains the new child before its record exists
       // and loses the old one after, so that it never misses a child.
       if (r.parent !== undefined) this.children.add(r.parent, name);
-      try {
-        writeRecord(this.root, name, committed, true);
-      } catch (err) {
-        if (r.parent !== undefined) this.children.delete(r.parent, name);
-        throw err;
-      }
+      writeRecord(this.root, name, committed, true);
       removeRecord(this.root, key);
       if (r.parent !== undefined) this.children.delete(r.parent, key);
       this.committed.set(name, committed);
