@@ -99,6 +99,19 @@ export function snapshotterSuite(name: string, make: Make): void {
         expect(existsSync(join(root, id))).toBe(false);
       });
 
+      it("removes a snapshot that was mounted, tree and all", async () => {
+        await commitFiles(sn, "base", { f: "1" });
+        await commitChange(sn, "child", "base", (r) => {
+          mkdirSync(join(r, "d/e"), { recursive: true });
+          writeFileSync(join(r, "d/e/g"), "2");
+          rmSync(join(r, "f"));
+        });
+        const ids = [(await sn.stat("child")).id, (await sn.stat("base")).id];
+        await sn.remove("child");
+        await sn.remove("base");
+        for (const id of ids) expect(existsSync(join(root, id))).toBe(false);
+      });
+
       it("names unknown keys", async () => {
         await expect(sn.stat("nope")).rejects.toThrow("snapshot nope: not found");
         await expect(sn.mounts("nope")).rejects.toThrow("snapshot nope: not found");
@@ -226,6 +239,45 @@ export function snapshotterSuite(name: string, make: Make): void {
         expect((await again.stat("base")).kind).toBe("committed");
         await again.prepare("next", "base");
         expect(await inView(again, "base", (r) => readFileSync(join(r, "f"), "utf8"))).toBe("1");
+      });
+
+      it("refuses to remove a parent that another opener based a child on meanwhile", async () => {
+        const other = await make(root);
+        await commitFiles(sn, "base", { f: "1" });
+        await commitFiles(sn, "gone", { g: "1" }, "base");
+        await sn.remove("gone"); // sn has looked at base's children once already
+        await commitFiles(other, "child", { g: "2" }, "base");
+        await expect(sn.remove("base")).rejects.toThrow("snapshot base: cannot remove, child is based on it");
+        await other.view("look", "child");
+        await expect(sn.remove("child")).rejects.toThrow(
+          "snapshot child: cannot remove, look is based on it",
+        );
+        await other.remove("look");
+        await sn.remove("child");
+        await sn.remove("base");
+        await expect(other.stat("base")).rejects.toThrow("snapshot base: not found");
+      });
+
+      it("removes all of a 200-snapshot store, children first", async () => {
+        const depth = new Map<string, number>();
+        for (let c = 0; c < 20; c++) {
+          for (let i = 0; i < 10; i++) {
+            const parent = i === 0 ? undefined : `c${c}-${i - 1}`;
+            await commitFiles(sn, `c${c}-${i}`, { [`f${i}`]: String(i) }, parent);
+            depth.set(`c${c}-${i}`, i);
+          }
+        }
+        await sn.prepare("leftover", "c3-9");
+        await expect(sn.remove("c3-4")).rejects.toThrow("snapshot c3-4: cannot remove, c3-5 is based on it");
+        await expect(sn.remove("c3-9")).rejects.toThrow("cannot remove, leftover is based on it");
+        await sn.remove("leftover");
+        const names = [...depth.keys()].sort((a, b) => depth.get(b)! - depth.get(a)!);
+        for (const name of names) await sn.remove(name);
+        const left: string[] = [];
+        await sn.walk((info) => {
+          left.push(info.name);
+        });
+        expect(left).toEqual([]);
       });
 
       it("lets two openers prepare different keys at once", async () => {
