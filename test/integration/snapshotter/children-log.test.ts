@@ -24,6 +24,7 @@ import { commitTree } from "./helpers.js";
 
 /** The compiled snapshotter (`npm test` builds dist/ first): what another process runs. */
 const COMPILED = join(import.meta.dirname, "../../../dist/snapshotter/overlay.js");
+const COMPILED_MOUNT = join(import.meta.dirname, "../../../dist/snapshotter/mount.js");
 const DEAD_OWNER = "999999999-1";
 
 const logLines = (root: string) => readFileSync(join(root, "children.log"), "utf8").split("\n");
@@ -56,11 +57,12 @@ async function churn(root: string): Promise<ChildProcess> {
   const script = `import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openOverlaySnapshotter } from ${JSON.stringify(COMPILED)};
+import { upperDirOf } from ${JSON.stringify(COMPILED_MOUNT)};
 const sn = await openOverlaySnapshotter(process.argv[1]);
 let top = "base";
 for (let i = 0; ; i++) {
-  await sn.prepare("a" + i, top);
-  writeFileSync(join(await sn.upperDir("a" + i), "f"), String(i));
+  const mounts = await sn.prepare("a" + i, top);
+  writeFileSync(join(upperDirOf(mounts), "f"), String(i));
   await sn.commit("c" + i, "a" + i);
   if (i === 0) process.stdout.write("committed\\n");
   await sn.view("v" + i, "c" + i);
@@ -134,9 +136,9 @@ describe("overlay snapshotter children index", () => {
         `import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openOverlaySnapshotter } from ${JSON.stringify(COMPILED)};
+import { upperDirOf } from ${JSON.stringify(COMPILED_MOUNT)};
 const sn = await openOverlaySnapshotter(process.argv[1]);
-await sn.prepare("k", "base");
-writeFileSync(join(await sn.upperDir("k"), "f"), "x");
+writeFileSync(join(upperDirOf(await sn.prepare("k", "base")), "f"), "x");
 await sn.commit("theirs", "k");`,
         root,
       ],
