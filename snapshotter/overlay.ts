@@ -12,7 +12,7 @@ import {
   readRecord,
   recoverStore,
   registerOwner,
-  removeIdDir,
+  removeIdDirAsync,
   removeRecord,
   type SnapshotRecord,
   writeRecord,
@@ -199,7 +199,7 @@ export class OverlaySnapshotter implements Snapshotter {
       return r.id;
     });
     // Outside the lock: a big tree takes a while, and an interrupted removal is collected at open.
-    removeIdDir(join(this.root, id));
+    await removeIdDirAsync(join(this.root, id));
   }
 
   /**

@@ -13,6 +13,11 @@ if (!repo || !root || !Number.isInteger(n) || n < 1)
 const { openOverlaySnapshotter } = await import(join(repo, "dist/snapshotter/overlay.js"));
 const { openContentStore } = await import(join(repo, "dist/src/store/content.js"));
 
+// The snapshot's own dir, as its checkout's snapshotter gives it: read out of the mounts today, asked
+// for by key in checkouts from before the mounts-only interface (for before/after runs).
+const mount = await import(join(repo, "dist/snapshotter/mount.js"));
+const upperOf = async (key, mounts) => (sn.upperDir ? sn.upperDir(key) : mount.upperDirOf(mounts));
+
 const CHAIN = 10;
 const sha = (text) => createHash("sha256").update(text).digest("hex");
 await openContentStore(root);
@@ -25,8 +30,8 @@ for (let i = 0; i < n; i++) {
   if (i % CHAIN === 0) parent = undefined;
   const name = `chain:sha256:${sha(`snapshot ${i}`)}`;
   const key = `active/bench-${i}`;
-  await sn.prepare(key, parent);
-  writeFileSync(join(await sn.upperDir(key), `f${i}`), `${i}\n`);
+  const mounts = await sn.prepare(key, parent);
+  writeFileSync(join(await upperOf(key, mounts), `f${i}`), `${i}\n`);
   await sn.commit(name, key);
   // What a RUN step's cache record looks like (builder/cache/records.ts), minus the layer blob.
   const record = { key: `sha256:${sha(`step ${i}`)}`, snapshot: name, created, durationMs: 1 };

@@ -1,4 +1,5 @@
 import { mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, utimesSync } from "node:fs";
+import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { digestHex } from "../../src/oci/digest.js";
@@ -94,6 +95,15 @@ export class CacheRecords {
       if (rec) out.push(rec);
     }
     return out;
+  }
+
+  /** remove() on the thread pool: a prune removes many at once (each a synchronous TRIM on `discard`). */
+  async removeAsync(key: Digest): Promise<void> {
+    try {
+      await unlink(this.path(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
   }
 
   remove(key: Digest): void {

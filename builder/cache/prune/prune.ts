@@ -4,6 +4,7 @@
 // cache records it weighs; the stores it sweeps only offer walks and deletes.
 import { readdirSync, rmSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import pLimit from "p-limit";
 import { TsbuildError } from "../../../src/errors.js";
 import { readImage } from "../../../src/image/read.js";
 import { referencedBlobs } from "../../../src/image/walk.js";
@@ -19,6 +20,9 @@ import { CacheRecords, type CacheRecord } from "../records.js";
 import { type Candidate, type PrunePolicy, recordsToKeep } from "./select.js";
 
 export type { PrunePolicy } from "./select.js";
+
+/** Snapshot removals in flight at once: the thread pool's size. */
+const REMOVALS_AT_ONCE = 4;
 
 export interface PruneReport {
   records: { removed: number; kept: number };
@@ -132,14 +136,17 @@ async function collect(t: PruneTarget, policy: PrunePolicy, now: number): Promis
 
   const keptSnapshots = new Set(pinned.snapshots);
   const keptBlobs = new Set(pinned.blobSize.keys());
+  const limit = pLimit(REMOVALS_AT_ONCE);
+  const dropped: Promise<void>[] = [];
   for (const r of records) {
     if (!keep.has(r.key)) {
-      cache.remove(r.key);
+      dropped.push(limit(() => cache.removeAsync(r.key)));
       continue;
     }
     for (const n of snaps.chainOf(r.snapshot)) keptSnapshots.add(n);
     if (r.layer) keptBlobs.add(r.layer.digest);
   }
+  await Promise.all(dropped);
   if (policy.all) pruneChecksumMemos(t.root);
   const keptRecords = records.filter((r) => keep.has(r.key)).length;
   const report: PruneReport = {
@@ -181,17 +188,32 @@ async function recordCandidates(
 
 /**
  * Removes every snapshot not kept, children before parents (a snapshot with a child cannot be
- * removed). Active snapshots and views are leftovers of killed builds here (no build is running).
+ * removed): the deepest first, and those of one depth several at a time, since none of them is
+ * another's parent and deleting trees overlaps well (a disk mounted with `discard` waits on every
+ * freed block). Active snapshots and views are leftovers of killed builds here (no build is running).
  */
 async function removeSnapshots(sn: Snapshotter, snaps: SnapshotSet, kept: Set<string>) {
-  const doomed = [...snaps.byName.keys()].filter((n) => !kept.has(n));
-  doomed.sort((a, b) => snaps.chainOf(b).length - snaps.chainOf(a).length);
+  const byDepth = new Map<number, string[]>();
+  for (const name of snaps.byName.keys()) {
+    if (kept.has(name)) continue;
+    const depth = snaps.chainOf(name).length;
+    const level = byDepth.get(depth);
+    if (level) level.push(name);
+    else byDepth.set(depth, [name]);
+  }
   const removed = { removed: 0, bytes: 0 };
-  for (const name of doomed) {
-    const bytes = await snaps.usage(name);
-    await sn.remove(name);
-    removed.removed++;
-    removed.bytes += bytes;
+  const limit = pLimit(REMOVALS_AT_ONCE);
+  for (const depth of [...byDepth.keys()].sort((a, b) => b - a)) {
+    await Promise.all(
+      byDepth.get(depth)!.map((name) =>
+        limit(async () => {
+          const bytes = await snaps.usage(name);
+          await sn.remove(name);
+          removed.removed++;
+          removed.bytes += bytes;
+        }),
+      ),
+    );
   }
   return removed;
 }
