@@ -6,6 +6,11 @@ export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 export const DEFAULT_SHELL = ["/bin/sh", "-c"];
 export const EPOCH = new Date(0).toISOString();
 
+/** SOURCE_DATE_EPOCH (seconds) as the ISO time a config or history entry carries. */
+export function epochTime(sourceDateEpoch: number): string {
+  return new Date(sourceDateEpoch * 1000).toISOString();
+}
+
 /** The state of a stage between two instructions: the image so far plus what only the build sees. */
 export interface StageState {
   config: ImageConfig;
@@ -110,18 +115,26 @@ export function expansionEnv(s: StageState): (name: string) => string | undefine
   return (name) => env.get(name) ?? s.args.get(name);
 }
 
-/** Moves a stage forward by a step's result (fresh or from cache). */
-export function applyRecord(s: StageState, record: CacheRecord, createdBy: string): void {
+/**
+ * Moves a stage forward by a step's result (fresh or from cache). `created` is the history entry's
+ * time: the record's own, unless SOURCE_DATE_EPOCH fixes it.
+ */
+export function applyRecord(
+  s: StageState,
+  record: CacheRecord,
+  createdBy: string,
+  created: string = record.created,
+): void {
   if (record.layer && record.diffId && record.snapshot) {
     s.layers.push(record.layer);
     s.config.rootfs.diff_ids.push(record.diffId);
     s.identity = childChain(s.identity, record.diffId);
     s.snapshot = record.snapshot;
   }
-  s.lastCreated = record.created;
+  s.lastCreated = created;
   // Pushed in place: a stage owns its config (cloneState copies it at stage boundaries).
   (s.config.history ??= []).push({
-    created: record.created,
+    created,
     created_by: createdBy,
     comment: "tsbuild",
     ...(record.layer ? {} : { empty_layer: true }),

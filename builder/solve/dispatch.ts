@@ -30,6 +30,8 @@ export async function dispatchStage(stage: Stage, s: StageState, env: DispatchEn
   const label = stage.name ?? `stage-${stage.index}`;
   const total = stage.commands.filter((c) => isLayerStep(c.kind)).length;
   const noCache = env.noCache(stage.index);
+  // SOURCE_DATE_EPOCH: meta steps before the first layer step date their history entries by it too.
+  if (env.runner.historyTime) s.lastCreated = env.runner.historyTime;
   let index = 0;
   for (const cmd of stage.commands) {
     env.ops.signal.throwIfAborted();

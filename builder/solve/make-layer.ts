@@ -2,12 +2,13 @@
 // then diff → layer blob → committed snapshot named by chain id. The active snapshot is removed on
 // every path; a snapshot with the same content is reused, not duplicated.
 import { randomBytes } from "node:crypto";
-import type { Compression, Digest } from "../../src/oci/types.js";
+import type { Digest } from "../../src/oci/types.js";
 import type { ContentStore } from "../../src/store/types.js";
 import { chainSnapshotName, childChain } from "../../snapshotter/chain.js";
 import { snapshotExists } from "../../snapshotter/exists.js";
 import { snapshotDirs } from "../../snapshotter/mount.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
+import type { KeyScope } from "../cache/keys.js";
 import type { CacheRecord } from "../cache/records.js";
 import type { ExecReport, LayerOp } from "../ops/op.js";
 import type { StageState } from "../state.js";
@@ -16,8 +17,8 @@ export interface LayerMaker {
   store: ContentStore;
   snapshotter: Snapshotter;
   signal: AbortSignal;
-  compression: Compression;
-  sourceDateEpoch?: number;
+  /** How layers are written (compression, SOURCE_DATE_EPOCH), with the rest of what keys include. */
+  scope: KeyScope;
 }
 
 export interface MadeLayer {
@@ -42,8 +43,8 @@ export async function makeLayer(m: LayerMaker, s: StageState, key: Digest, op: L
       upperDir: dirs.upper!,
       lowerDirs: dirs.lowers,
       store: m.store,
-      compression: m.compression,
-      sourceDateEpoch: m.sourceDateEpoch,
+      compression: m.scope.compression,
+      sourceDateEpoch: m.scope.sourceDateEpoch,
     });
     const created = new Date().toISOString();
     const times = { created, durationMs: Date.now() - started, lastUsed: created };

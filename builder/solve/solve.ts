@@ -10,6 +10,7 @@ import type { ContentStore } from "../../src/store/types.js";
 import { chainIds, chainSnapshotName } from "../../snapshotter/chain.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
 import { SandboxPool } from "../../native/sandbox.js";
+import type { KeyScope } from "../cache/keys.js";
 import { CacheRecords } from "../cache/records.js";
 import type { RemoteCacheSession } from "../cache/remote/session.js";
 import type { CacheImportSpec } from "../cache/remote/spec.js";
@@ -20,6 +21,7 @@ import type { OpContext } from "../ops/op.js";
 import { mountFromRefs } from "../ops/run-mounts.js";
 import { ImageUnpackError, type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
 import { type BuildPlan, countSteps } from "../plan/plan.js";
+import { PLATFORM_ARGS } from "../plan/platform-args.js";
 import type { StageState } from "../state.js";
 import { type DispatchEnv, dispatchStage } from "./dispatch.js";
 import { BaseImages, buildSources } from "./sources.js";
@@ -152,8 +154,7 @@ function stageSolver(
     cache,
     remote,
     sandboxes,
-    compression: opts.compression,
-    sourceDateEpoch: opts.sourceDateEpoch,
+    scope: keyScope(opts),
   });
   let stepNo = 0;
   const env: DispatchEnv = {
@@ -171,6 +172,17 @@ function stageSolver(
     onStep: deps.onStep,
   };
   return solver;
+}
+
+/** The settings of this build that every step's key includes (builder/cache/keys.ts). */
+function keyScope(opts: SolveOptions): KeyScope {
+  return {
+    compression: opts.compression,
+    ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+    platform: PLATFORM_ARGS.TARGETPLATFORM!,
+    // Builds run as root only for now (rootless mode: issue 15).
+    sandbox: "root",
+  };
 }
 
 async function runStage(

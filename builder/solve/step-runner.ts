@@ -11,7 +11,7 @@ import type { SandboxRunner } from "../../native/sandbox.js";
 import { stepCacheKey } from "../cache/keys.js";
 import type { CacheRecord, CacheRecords } from "../cache/records.js";
 import type { LayerOp } from "../ops/op.js";
-import { type StageState, applyRecord } from "../state.js";
+import { type StageState, applyRecord, epochTime } from "../state.js";
 import { type LayerMaker, makeLayer } from "./make-layer.js";
 import type { StepMetrics } from "./step-metrics.js";
 
@@ -62,7 +62,13 @@ export interface StepSpec {
 }
 
 export class StepRunner {
-  constructor(private readonly deps: StepRunnerDeps) {}
+  /** With SOURCE_DATE_EPOCH, every history entry this build adds carries it (as BuildKit's do). */
+  readonly historyTime: string | undefined;
+
+  constructor(private readonly deps: StepRunnerDeps) {
+    const epoch = deps.scope.sourceDateEpoch;
+    this.historyTime = epoch === undefined ? undefined : epochTime(epoch);
+  }
 
   /**
    * Runs one step over `s` (which it moves forward): `makeOp` turns the instruction into an op once the
@@ -84,7 +90,7 @@ export class StepRunner {
     let op: LayerOp | undefined;
     try {
       op = await makeOp();
-      const key = stepCacheKey({ parent: s.identity, op: op.kind, inputs: op.inputs });
+      const key = stepCacheKey({ parent: s.identity, op: op.kind, inputs: op.inputs, scope: this.deps.scope });
       const hit = step.noCache ? undefined : await this.lookup(key);
       return hit ? this.applyHit(step, s, key, hit, start) : await this.runMiss(step, s, key, op, start);
     } catch (err) {
@@ -99,7 +105,7 @@ export class StepRunner {
 
   private applyHit(step: StepSpec, s: StageState, key: Digest, hit: CacheRecord, start: number): StepMetrics {
     this.deps.remote?.observe(hit);
-    applyRecord(s, hit, step.name);
+    applyRecord(s, hit, step.name, this.historyTime);
     const end = Date.now();
     this.deps.progress.emit({
       type: "step-cached",
@@ -129,7 +135,7 @@ export class StepRunner {
     const made = await makeLayer(this.deps, s, key, op);
     this.deps.remote?.observe(made.record);
     this.deps.cache.put(made.record);
-    applyRecord(s, made.record, step.name);
+    applyRecord(s, made.record, step.name, this.historyTime);
     const end = Date.now();
     this.deps.progress.emit({ type: "step-done", id: step.id, name: step.name, durationMs: end - start });
     const usage = made.report.usage;

@@ -163,11 +163,21 @@ function outputOptions(cmd: Command): void {
 }
 
 /** `SOURCE_DATE_EPOCH`: whole seconds since 1970 (reproducible-builds.org), or unset/empty for none. */
-export function parseSourceDateEpoch(value: string | undefined): number | undefined {
+export function parseSourceDateEpoch(value: string | undefined, what = "SOURCE_DATE_EPOCH"): number | undefined {
   if (value === undefined || value === "") return undefined;
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new UsageError(`SOURCE_DATE_EPOCH=${value}: expected a whole number of seconds since 1970`);
+    throw new UsageError(`${what}=${value}: expected a whole number of seconds since 1970`);
   return Number(value);
+}
+
+/**
+ * The build's epoch: `--build-arg SOURCE_DATE_EPOCH=…` (BuildKit's spelling, which Dockerfiles
+ * document) wins over the environment variable.
+ */
+function sourceDateEpochOf(flags: BuildFlags, env: NodeJS.ProcessEnv): number | undefined {
+  const arg = flags.buildArg.SOURCE_DATE_EPOCH;
+  if (arg !== undefined) return parseSourceDateEpoch(arg, "--build-arg SOURCE_DATE_EPOCH");
+  return parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
 }
 
 /** The checked flags as build options. */
@@ -193,7 +203,7 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
     ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
     jobs,
     compression: flags.compression as Compression,
-    sourceDateEpoch: parseSourceDateEpoch(env.SOURCE_DATE_EPOCH),
+    sourceDateEpoch: sourceDateEpochOf(flags, env),
     pull: pullPolicy(flags.pull),
     push: flags.push === true,
     cacheTo: flags.cacheTo,
