@@ -90,7 +90,12 @@ export class StepRunner {
     let op: LayerOp | undefined;
     try {
       op = await makeOp();
-      const key = stepCacheKey({ parent: s.identity, op: op.kind, inputs: op.inputs, scope: this.deps.scope });
+      const key = stepCacheKey({
+        parent: s.identity,
+        op: op.kind,
+        inputs: op.inputs,
+        scope: this.deps.scope,
+      });
       const hit = step.noCache ? undefined : await this.lookup(key);
       return hit ? this.applyHit(step, s, key, hit, start) : await this.runMiss(step, s, key, op, start);
     } catch (err) {

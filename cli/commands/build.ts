@@ -163,7 +163,10 @@ function outputOptions(cmd: Command): void {
 }
 
 /** `SOURCE_DATE_EPOCH`: whole seconds since 1970 (reproducible-builds.org), or unset/empty for none. */
-export function parseSourceDateEpoch(value: string | undefined, what = "SOURCE_DATE_EPOCH"): number | undefined {
+export function parseSourceDateEpoch(
+  value: string | undefined,
+  what = "SOURCE_DATE_EPOCH",
+): number | undefined {
   if (value === undefined || value === "") return undefined;
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw new UsageError(`${what}=${value}: expected a whole number of seconds since 1970`);

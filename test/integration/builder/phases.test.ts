@@ -109,7 +109,16 @@ async function runnerOn(name: string) {
   const deps = await openStores(name);
   const cache = new CacheRecords(join(deps.root, "cache"));
   const signal = new AbortController().signal;
-  return { deps, cache, runner: new StepRunner({ ...deps, cache, signal, scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root" } }) };
+  return {
+    deps,
+    cache,
+    runner: new StepRunner({
+      ...deps,
+      cache,
+      signal,
+      scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root" },
+    }),
+  };
 }
 
 describe("StepRunner", () => {
