@@ -5,10 +5,13 @@
 //   outputs  builder/outputs/  image and tags, -o exports, push, cache export, checks, metrics
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
 import type { ProgressSink } from "../src/progress/events.js";
+import { basename } from "node:path";
+import { DockerfileError } from "../src/errors.js";
 import { markInUse } from "../src/store/in-use.js";
 import type { ContentStore } from "../src/store/types.js";
 import type { Snapshotter } from "../snapshotter/types.js";
 import type { CacheExportSpec, CacheImportSpec } from "./cache/remote/spec.js";
+import { checkDockerfile, checksAreErrors } from "./dockerfile/checks.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
 import type { SshSources } from "./ops/mounts/ssh.js";
 import type { PullPolicy } from "./ops/source.js";
@@ -56,6 +59,24 @@ export interface BuildResult {
   durationMs: number;
 }
 
+/**
+ * `# check=error=true`: a build check that fires fails the build before anything runs, as BuildKit's
+ * does; the error names the first one's line and every rule that fired.
+ */
+function failOnCheckErrors(plan: BuildPlan): void {
+  if (!checksAreErrors(plan.parsed)) return;
+  const fired = checkDockerfile(plan.parsed);
+  const first = fired[0];
+  if (!first) return;
+  const rules = [...new Set(fired.map((w) => w.code))].join(", ");
+  const location = first.location ?? { file: basename(plan.dockerfilePath), startLine: 1, endLine: 1 };
+  throw new DockerfileError(
+    location,
+    `${fired.length} build check(s) failed with check=error=true (${rules}): ${first.code}: ${first.message}`,
+    plan.parsed.lines,
+  );
+}
+
 /** Runs one build while the store is marked in use, so that a concurrent prune leaves its inputs alone. */
 export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
   const release = await markInUse(deps.root);
@@ -68,8 +89,8 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
 }
 
 async function runPhases(plan: BuildPlan, opts: BuildOptions, deps: BuildDeps, start: number) {
-  for (const w of plan.parsed.warnings)
-    deps.progress.emit({ type: "warning", code: w.code, message: w.message });
+  for (const w of plan.warnings) deps.progress.emit({ type: "warning", code: w.code, message: w.message });
+  failOnCheckErrors(plan);
   const abort = new AbortController();
   deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
   const steps: StepMetrics[] = [];

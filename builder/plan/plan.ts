@@ -15,15 +15,18 @@ import {
   stageDependencies,
   stageIndex,
 } from "../dockerfile/stages.js";
-import type { ParseResult, Stage, StageSet } from "../dockerfile/types.js";
+import { foreignSyntaxWarning } from "../dockerfile/directives.js";
+import type { ParseResult, Stage, StageSet, Warning } from "../dockerfile/types.js";
 import { PLATFORM_ARGS } from "./platform-args.js";
 
 export type { StageBase } from "../dockerfile/stages.js";
 
 export interface PlanInput {
   contextDir: string;
-  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile, else CONTEXT/Containerfile (as buildah). */
   dockerfile?: string;
+  /** The Dockerfile itself (`-f -`: read from stdin), instead of reading `dockerfile`. */
+  dockerfileText?: string;
   buildArgs: Record<string, string>;
   target?: string;
   /** Stage names (or indexes) whose steps skip the cache: `--no-cache-filter`. */
@@ -42,6 +45,8 @@ export interface BuildPlan {
   contextDir: string;
   dockerfilePath: string;
   parsed: ParseResult;
+  /** The parser's warnings and the plan's own (a `# syntax=` naming another frontend). */
+  warnings: Warning[];
   stageSet: StageSet;
   /** By stage index. */
   stages: StagePlan[];
@@ -66,8 +71,10 @@ export function isLayerStep(kind: string): boolean {
 export function planBuild(input: PlanInput): BuildPlan {
   const contextDir = resolve(input.contextDir);
   if (!existsSync(contextDir)) throw new UsageError(`build context ${contextDir}: no such directory`);
-  const dockerfilePath = resolve(input.dockerfile ?? join(contextDir, "Dockerfile"));
-  const parsed = parseDockerfile(readDockerfile(dockerfilePath), basename(dockerfilePath));
+  const dockerfilePath = dockerfilePathOf(contextDir, input);
+  const text = input.dockerfileText ?? readDockerfile(dockerfilePath);
+  const parsed = parseDockerfile(text, basename(dockerfilePath));
+  const syntax = foreignSyntaxWarning(parsed.directives.syntax);
   const buildArgs = { ...PLATFORM_ARGS, ...input.buildArgs };
   const stageSet = toStageSet(parsed, { buildArgs });
   const lex = new ShellLex(parsed.directives.escape);
@@ -82,6 +89,7 @@ export function planBuild(input: PlanInput): BuildPlan {
     contextDir,
     dockerfilePath,
     parsed,
+    warnings: [...parsed.warnings, ...(syntax ? [{ code: "UnusedSyntaxDirective", message: syntax }] : [])],
     stageSet,
     stages,
     buildArgs,
@@ -97,6 +105,19 @@ export function planBuild(input: PlanInput): BuildPlan {
       }),
     ),
   };
+}
+
+/**
+ * Where the Dockerfile is: `-f` (relative to the working directory, as docker's), else the context's
+ * Dockerfile, else its Containerfile (buildah's and podman's name). With `-f -` the text comes from
+ * stdin and the path only names it in messages.
+ */
+function dockerfilePathOf(contextDir: string, input: PlanInput): string {
+  if (input.dockerfile !== undefined && input.dockerfile !== "-") return resolve(input.dockerfile);
+  const dockerfile = join(contextDir, "Dockerfile");
+  if (input.dockerfileText !== undefined || existsSync(dockerfile)) return dockerfile;
+  const containerfile = join(contextDir, "Containerfile");
+  return existsSync(containerfile) ? containerfile : dockerfile;
 }
 
 function readDockerfile(path: string): string {

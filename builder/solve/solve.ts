@@ -22,6 +22,7 @@ import { mountFromRefs } from "../ops/run-mounts.js";
 import { ImageUnpackError, type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
 import { type BuildPlan, countSteps } from "../plan/plan.js";
 import { PLATFORM_ARGS } from "../plan/platform-args.js";
+import { proxyEnvOf } from "../plan/proxy-args.js";
 import type { StageState } from "../state.js";
 import { type DispatchEnv, dispatchStage } from "./dispatch.js";
 import { BaseImages, buildSources } from "./sources.js";
@@ -147,6 +148,7 @@ function stageSolver(
     secrets: opts.secrets,
     ssh: opts.ssh,
     stageSums: remote,
+    proxyEnv: proxyEnvOf(plan.buildArgs),
   };
   const runner = new StepRunner({
     ...deps,
