@@ -24,8 +24,6 @@ export type { PullPolicy } from "./ops/source.js";
 
 export interface BuildOptions extends PlanInput, OutputOptions {
   noCache: boolean;
-  /** Named contexts: `--build-context name=dir`. */
-  buildContexts: Record<string, string>;
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;

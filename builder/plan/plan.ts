@@ -17,6 +17,7 @@ import {
 } from "../dockerfile/stages.js";
 import { foreignSyntaxWarning } from "../dockerfile/directives.js";
 import type { ParseResult, Stage, StageSet, Warning } from "../dockerfile/types.js";
+import { type NamedContexts, parseBuildContexts } from "./build-contexts.js";
 import { PLATFORM_ARGS } from "./platform-args.js";
 
 export type { StageBase } from "../dockerfile/stages.js";
@@ -31,6 +32,8 @@ export interface PlanInput {
   target?: string;
   /** Stage names (or indexes) whose steps skip the cache: `--no-cache-filter`. */
   noCacheFilter?: string[];
+  /** `--build-context NAME=DIR|docker-image://REF`. */
+  buildContexts?: Record<string, string>;
 }
 
 export interface StagePlan {
@@ -52,6 +55,8 @@ export interface BuildPlan {
   stages: StagePlan[];
   /** --build-arg values over the platform ARGs. */
   buildArgs: Record<string, string>;
+  /** Named contexts: directories, and names that stand for images. */
+  contexts: NamedContexts;
   /** Values of the ARGs before the first FROM. */
   globalArgs: Map<string, string>;
   lex: ShellLex;
@@ -79,9 +84,10 @@ export function planBuild(input: PlanInput): BuildPlan {
   const stageSet = toStageSet(parsed, { buildArgs });
   const lex = new ShellLex(parsed.directives.escape);
   const deps = stageDependencies(stageSet);
+  const contexts = parseBuildContexts(input.buildContexts ?? {});
   const stages = stageSet.stages.map((stage) => ({
     stage,
-    base: stageBase(stageSet, stage.index),
+    base: contextBase(stage, stageBase(stageSet, stage.index), contexts, parsed.lines),
     deps: deps.get(stage.index) ?? new Set<number>(),
   }));
   const target = resolveStage(stageSet, input.target);
@@ -93,6 +99,7 @@ export function planBuild(input: PlanInput): BuildPlan {
     stageSet,
     stages,
     buildArgs,
+    contexts,
     globalArgs: resolveGlobalArgs(stageSet.metaArgs, buildArgs, lex, parsed.lines),
     lex,
     target,
@@ -105,6 +112,24 @@ export function planBuild(input: PlanInput): BuildPlan {
       }),
     ),
   };
+}
+
+/**
+ * `FROM NAME` where NAME is a named context: its image for docker-image://, an error for a directory
+ * (BuildKit would use the directory as the rootfs; tsbuild does not, and must not pull an image
+ * called NAME instead).
+ */
+function contextBase(stage: Stage, base: StageBase, contexts: NamedContexts, lines: string[]): StageBase {
+  if (base.kind !== "image") return base;
+  const image = contexts.images.get(base.ref);
+  if (image !== undefined) return { kind: "image", ref: image };
+  if (contexts.dirs.has(base.ref))
+    throw new DockerfileError(
+      stage.location,
+      `FROM ${base.ref}: that build context is a directory, which cannot be a base here: COPY --from=${base.ref} its files instead`,
+      lines,
+    );
+  return base;
 }
 
 /**

@@ -35,8 +35,6 @@ export interface SolveOptions {
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
-  /** Named contexts: `--build-context name=dir`. */
-  buildContexts: Record<string, string>;
   secrets?: Record<string, SecretSource>;
   ssh?: SshSources;
   pull: PullSettings;
@@ -143,7 +141,7 @@ function stageSolver(
     signal,
     lex: plan.lex,
     sourceLines: plan.parsed.lines,
-    sources: buildSources(plan, deps.root, opts.buildContexts, images, (i) => solver.result(i)),
+    sources: buildSources(plan, deps.root, images, (i) => solver.result(i)),
     sandboxes,
     secrets: opts.secrets,
     ssh: opts.ssh,
@@ -223,11 +221,12 @@ async function imageBase(
   images: BaseImages,
   ops: OpContext,
 ): Promise<StageState> {
-  const { stage } = plan.stages[index]!;
+  const { stage, base } = plan.stages[index]!;
   const lines = plan.parsed.lines;
   let img: StageState | undefined;
   try {
-    img = await images.state(stage.baseName);
+    // The base's ref: the FROM name, or the image a `--build-context NAME=docker-image://…` gives it.
+    img = await images.state(base.kind === "image" ? base.ref : stage.baseName);
   } catch (err) {
     if (err instanceof DockerfileError) throw err;
     const detail = `FROM ${stage.baseName}: ${messageOf(err)}`;
