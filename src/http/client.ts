@@ -3,7 +3,7 @@ import https from "node:https";
 import { TsbuildError } from "../errors.js";
 import { proxyAuthorization, proxyFor } from "./proxy.js";
 import { extraCaContext } from "./trust.js";
-import { TunnelAgent } from "./tunnel.js";
+import { tunnelAgent } from "./tunnel.js";
 
 // tsbuild's one HTTP stack (registries, tokens, ADD <url>), over node:http and node:https. Node 20's fetch costs 2–4× the CPU of node:http for blob
 // bodies (web streams, per-chunk promises and copies): on a 2-core machine that is the pull's limit.
@@ -38,7 +38,7 @@ function agentFor(secure: boolean, proxy: URL | undefined): http.Agent {
   if (!secure) return (httpAgent ??= new http.Agent({ keepAlive: true, scheduling: "lifo" }));
   if (!proxy) return (httpsAgent ??= new https.Agent(httpsAgentOptions()));
   let agent = tunnelAgents.get(proxy.href);
-  if (!agent) tunnelAgents.set(proxy.href, (agent = new TunnelAgent(proxy, httpsAgentOptions())));
+  if (!agent) tunnelAgents.set(proxy.href, (agent = tunnelAgent(proxy, httpsAgentOptions())));
   return agent;
 }
 
