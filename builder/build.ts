@@ -19,6 +19,7 @@ import { type OutputOptions, recordFailure, stepStats, writeOutputs } from "./ou
 import { type BuildPlan, type PlanInput, countSteps, planBuild } from "./plan/plan.js";
 import { solveBuild } from "./solve/solve.js";
 import type { StepMetrics, StepStats } from "./solve/step-metrics.js";
+import type { XattrPolicy } from "../snapshotter/layer/xattrs.js";
 
 export type { PullPolicy } from "./ops/source.js";
 
@@ -27,6 +28,8 @@ export interface BuildOptions extends PlanInput, OutputOptions {
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
+  /** `--layer-xattrs`: which extended attributes layers record (default "capability"). */
+  layerXattrs?: XattrPolicy;
   /** `--secret id=X,src=FILE|env=VAR`, by id, for RUN --mount=type=secret. */
   secrets?: Record<string, SecretSource>;
   /** `--ssh ID[=SOCKET]`: ssh-agent sockets by id, for RUN --mount=type=ssh. */

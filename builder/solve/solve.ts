@@ -9,6 +9,7 @@ import type { ProgressSink } from "../../src/progress/events.js";
 import type { ContentStore } from "../../src/store/types.js";
 import { chainIds, chainSnapshotName } from "../../snapshotter/chain.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
+import type { XattrPolicy } from "../../snapshotter/layer/xattrs.js";
 import { SandboxPool } from "../../native/sandbox.js";
 import type { KeyScope } from "../cache/keys.js";
 import { CacheRecords } from "../cache/records.js";
@@ -35,6 +36,8 @@ export interface SolveOptions {
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
+  /** `--layer-xattrs`: which extended attributes layers record (default "capability"). */
+  layerXattrs?: XattrPolicy;
   secrets?: Record<string, SecretSource>;
   ssh?: SshSources;
   pull: PullSettings;
@@ -182,6 +185,7 @@ function keyScope(opts: SolveOptions): KeyScope {
     platform: PLATFORM_ARGS.TARGETPLATFORM!,
     // Builds run as root only for now (rootless mode: issue 15).
     sandbox: "root",
+    xattrs: opts.layerXattrs ?? "capability",
   };
 }
 

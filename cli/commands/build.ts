@@ -75,6 +75,7 @@ interface BuildFlags {
   insecureRegistry: string[];
   progress: "auto" | "plain" | "tty" | "json";
   compression: string;
+  layerXattrs: string;
   jobs: string;
   keepStorage?: string;
 }
@@ -175,6 +176,11 @@ function outputOptions(cmd: Command): void {
       "auto",
     )
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
+    .option(
+      "--layer-xattrs <which>",
+      "extended attributes new layers record: capability (security.capability only, as BuildKit) or all",
+      "capability",
+    )
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()));
 }
 
@@ -212,6 +218,9 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
   if (!["gzip", "zstd", "none"].includes(flags.compression)) {
     throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
   }
+  if (!["capability", "all"].includes(flags.layerXattrs)) {
+    throw new UsageError(`--layer-xattrs ${flags.layerXattrs}: expected capability or all`);
+  }
   // Checked now, not after the build: a bad name must not cost the whole build first.
   for (const tag of flags.tag) checkTag(tag);
   const jobs = Number(flags.jobs);
@@ -232,6 +241,7 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
     ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
     jobs,
     compression: flags.compression as Compression,
+    layerXattrs: flags.layerXattrs as BuildOptions["layerXattrs"],
     sourceDateEpoch: sourceDateEpochOf(flags, env),
     pull: pullPolicy(flags.pull),
     push: flags.push === true,

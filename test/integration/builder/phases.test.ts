@@ -115,7 +115,7 @@ async function runnerOn(name: string) {
       ...deps,
       cache,
       signal,
-      scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root" },
+      scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root", xattrs: "capability" },
     }),
   };
 }
