@@ -12,7 +12,7 @@ import {
 import { readdir, rm, rmdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
-import { processTag, processTagAlive } from "../src/store/process.js";
+import { processTag, processTagAlive } from "../src/util/process.js";
 import { fsyncDir, writeFileAtomic } from "../src/util/atomic.js";
 import { type Edges, writeChildrenLog } from "./children-log.js";
 import type { SnapshotKind } from "./types.js";

@@ -2,7 +2,7 @@ import { lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { TsbuildError } from "../src/errors.js";
 import { withStoreLock } from "../src/store/lock.js";
-import { processTag } from "../src/store/process.js";
+import { processTag } from "../src/util/process.js";
 import { ChildIndex } from "./children.js";
 import {
   createIdDir,

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { digestHex } from "../../src/oci/digest.js";
 import { writeFileAtomicAsync } from "../../src/util/atomic.js";
+import { sweepTemps } from "../../src/util/temp-files.js";
 
 /** What a cache hit restores without re-running or re-diffing the step. */
 export interface CacheRecord {
@@ -84,6 +85,11 @@ export class CacheRecords {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
+  }
+
+  /** Removes the temps of record writes cut short by a killed process (src/util/temp-files.ts). */
+  sweepTemps(): string[] {
+    return sweepTemps(this.dir);
   }
 
   /** Every readable record (for garbage collection). */

@@ -74,6 +74,8 @@ export async function solveBuild(plan: BuildPlan, opts: SolveOptions, deps: Solv
   // --no-cache: every RUN will miss, so the first sandbox is made while the build sets itself up.
   if (opts.noCache) sandboxes.prepare();
   const cache = new CacheRecords(join(deps.root, "cache"));
+  // A build killed while it wrote a record left its temp; one directory listing finds them.
+  cache.sweepTemps();
   try {
     const remoteCache = await openRemoteCache(opts, deps, cache);
     const snapshotter = remoteCache?.snapshotter ?? deps.snapshotter;

@@ -2,7 +2,6 @@
 // `blobs/sha256/<hex>`), read and written in one place: the content store is one, `-o type=oci` into a
 // directory makes one, and a `--cache-to type=local` cache is one. Every write is atomic (a reader sees
 // a blob whole or not at all, index.json old or new) and durable (fsynced before it is relied on).
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
@@ -17,6 +16,7 @@ import { rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TsbuildError } from "../errors.js";
 import { fsyncDir, writeFileAtomic } from "../util/atomic.js";
+import { tempPathBeside } from "../util/temp-files.js";
 import { canonicalJson } from "./canonical-json.js";
 import { digestHex } from "./digest.js";
 import type { Digest, ImageIndex } from "./types.js";
@@ -67,7 +67,7 @@ export class OciLayoutDir {
   copyBlobFrom(src: string, digest: Digest): boolean {
     const dest = this.blobPath(digest);
     if (existsSync(dest)) return false;
-    const tmp = `${dest}.tmp-${randomBytes(6).toString("hex")}`;
+    const tmp = tempPathBeside(dest);
     copyFileSync(src, tmp);
     const fd = openSync(tmp, "r");
     try {

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -12,6 +11,7 @@ import type { Descriptor } from "../oci/types.js";
 import { FileHandleWritable } from "../store/file-handle-writable.js";
 import type { ContentStore, ImageRecord } from "../store/types.js";
 import { fsyncDir } from "../util/atomic.js";
+import { sweepTempsBeside, tempPathBeside } from "../util/temp-files.js";
 import { exportBlobs, exportIndex } from "./export-set.js";
 import { OCI_LAYOUT_FILE } from "../oci/layout.js";
 
@@ -97,7 +97,9 @@ export async function exportOciArchive(
     await packArchive(store, images, blobs, stdoutKeptOpen());
     return;
   }
-  const tmp = `${dest}.tmp-${randomBytes(6).toString("hex")}`;
+  // A save killed mid-write left its temp (up to the archive's size) beside dest: gone now.
+  sweepTempsBeside(dest);
+  const tmp = tempPathBeside(dest);
   let fh: FileHandle;
   try {
     fh = await open(tmp, "wx", 0o644);

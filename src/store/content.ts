@@ -1,15 +1,15 @@
 // The content store: blobs (blobs.ts) and image names (image-names.ts) in one OCI image layout
 // directory, so the store is itself a valid layout that skopeo, umoci and friends read as is.
-import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { OciLayoutDir } from "../oci/layout.js";
 import { makeDirs } from "../util/make-dirs.js";
 import type { Descriptor, Digest } from "../oci/types.js";
 import { FileBlobStore } from "./blobs.js";
 import { INDEX_LOCK, IndexImageNames } from "./image-names.js";
-import { ingestFilePid } from "./ingest.js";
 import { withStoreLock } from "./lock.js";
-import { processIsAlive } from "./process.js";
+import { processIsAlive } from "../util/process.js";
+import { sweepTemps } from "../util/temp-files.js";
 import type { ContentStore, ImageRecord, IngestWriter } from "./types.js";
 
 export { INDEX_LOCK } from "./image-names.js";
@@ -35,19 +35,18 @@ export async function openContentStore(root: string): Promise<ContentStore> {
   return new FileContentStore(new FileBlobStore(layout), new IndexImageNames(layout));
 }
 
-/** Removes ingest files whose writer is dead; a live concurrent writer's files are kept. */
+/**
+ * Removes ingest files whose writer is dead; a live concurrent writer's files are kept. Also the
+ * `<pid>-<hex>` names of stores written before ingest files were temp files like the others.
+ */
 export function sweepIngest(root: string): string[] {
   const dir = join(root, "ingest");
-  const removed: string[] = [];
+  const removed = sweepTemps(dir);
   for (const name of readdirSync(dir)) {
-    const pid = ingestFilePid(name);
-    if (pid === undefined || pid === process.pid || processIsAlive(pid)) continue;
-    try {
-      unlinkSync(join(dir, name));
-      removed.push(name);
-    } catch {
-      // Another opener swept it first.
-    }
+    const m = /^(\d+)-[0-9a-f]+$/.exec(name);
+    if (!m || processIsAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { force: true });
+    removed.push(name);
   }
   return removed;
 }

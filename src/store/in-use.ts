@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { withStoreLock } from "./lock.js";
-import { processIsAlive, processStartTime } from "./process.js";
+import { processIsAlive, processStartTime } from "../util/process.js";
 
 export const GC_LOCK = "gc";
 

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { open, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
@@ -7,16 +7,11 @@ import { BLOB_MODE, type OciLayoutDir } from "../oci/layout.js";
 import type { Digest } from "../oci/types.js";
 import { FileHandleWritable } from "./file-handle-writable.js";
 import type { IngestWriter } from "./types.js";
+import { tempPathIn } from "../util/temp-files.js";
 
-/** Ingest files are named `<pid>-<random>` so that a sweep can tell a dead writer's from a live one's. */
-export function ingestFileName(): string {
-  return `${process.pid}-${randomBytes(8).toString("hex")}`;
-}
-
-/** The pid that wrote an ingest file, or undefined for a name tsbuild does not make. */
-export function ingestFilePid(name: string): number | undefined {
-  const m = /^(\d+)-[0-9a-f]+$/.exec(name);
-  return m ? Number(m[1]) : undefined;
+/** Ingest files are temp files (src/util/temp-files.ts): the sweep at open removes a dead writer's. */
+function ingestPath(layout: OciLayoutDir): string {
+  return tempPathIn(join(layout.dir, "ingest"));
 }
 
 /**
@@ -25,12 +20,12 @@ export function ingestFilePid(name: string): number | undefined {
  * pool round trips (~0.7 ms of a small RUN step's layer).
  */
 export function writeBlobSync(layout: OciLayoutDir, buf: Buffer, digest: Digest): void {
-  layout.writeBlob(digest, buf, join(layout.dir, "ingest", ingestFileName()));
+  layout.writeBlob(digest, buf, ingestPath(layout));
 }
 
 /** Starts writing one blob into `<root>/ingest/`; see IngestWriter. */
 export async function startIngest(layout: OciLayoutDir): Promise<IngestWriter> {
-  const tmp = join(layout.dir, "ingest", ingestFileName());
+  const tmp = ingestPath(layout);
   const fh = await open(tmp, "wx", BLOB_MODE);
   const hash = createHash("sha256");
   const stream = new FileHandleWritable(fh, (chunk) => hash.update(chunk));

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { dirname } from "node:path";
+import { tempPathIn } from "./temp-files.js";
 
 /** Flushes a directory entry change (a rename or create) to disk. */
 export function fsyncDir(dir: string): void {
@@ -30,7 +30,7 @@ export interface AtomicWriteOptions {
 export function writeFileAtomic(path: string, data: string | Buffer, opts: AtomicWriteOptions = {}): void {
   const { mode = 0o644, durable = true, exclusive = false } = opts;
   const dir = dirname(path);
-  const tmp = opts.tmpPath ?? join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  const tmp = opts.tmpPath ?? tempPathIn(dir);
   const fd = openSync(tmp, "wx", mode);
   try {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
@@ -61,7 +61,7 @@ export function writeFileAtomic(path: string, data: string | Buffer, opts: Atomi
  */
 export async function writeFileAtomicAsync(path: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.tmp-${randomBytes(6).toString("hex")}`);
+  const tmp = tempPathIn(dir);
   const file = await open(tmp, "wx", mode);
   try {
     await file.writeFile(data);

@@ -11,6 +11,7 @@ import { referencedBlobs } from "../../../src/image/walk.js";
 import { INDEX_LOCK } from "../../../src/store/content.js";
 import { GC_LOCK, liveBuilds } from "../../../src/store/in-use.js";
 import { withStoreLock } from "../../../src/store/lock.js";
+import { sweepTemps } from "../../../src/util/temp-files.js";
 import type { ContentStore } from "../../../src/store/types.js";
 import { chainSnapshotName, topChain, SCRATCH } from "../../../snapshotter/chain.js";
 import { diskUsage } from "../../../snapshotter/overlay.js";
@@ -110,6 +111,10 @@ async function pinnedByImages(store: ContentStore, snaps: SnapshotSet) {
 
 async function collect(t: PruneTarget, policy: PrunePolicy, now: number): Promise<PruneReport> {
   const cache = new CacheRecords(join(t.root, "cache"));
+  // Writes a killed process cut short: record temps, index.json temps, blob copies.
+  cache.sweepTemps();
+  sweepTemps(t.root);
+  sweepTemps(join(t.root, "blobs", "sha256"));
   const snaps = await new SnapshotSet(t.snapshotter).load();
   const pinned = await pinnedByImages(t.store, snaps);
   const records = cache.list();
