@@ -86,3 +86,17 @@ export function causeChain(err: unknown): string[] {
   }
   return out;
 }
+
+/**
+ * The command was cancelled by a signal: it stopped its work, cleaned up, and exits as a shell
+ * reports a process killed by that signal (128 + its number: 130 for SIGINT, 143 for SIGTERM).
+ */
+export class InterruptedError extends TsbuildError {
+  override readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted (${signal})`);
+    this.exitCode = 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+  }
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };

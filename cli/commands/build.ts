@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { type BuildOptions, build } from "../../builder/build.js";
 import type { PullPolicy } from "../../builder/ops/source.js";
-import { UsageError, messageOf } from "../../src/errors.js";
+import { InterruptedError, UsageError, messageOf } from "../../src/errors.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
 import type { Compression } from "../../src/oci/types.js";
 import { createReporter } from "../../src/progress/reporter.js";
@@ -259,6 +259,8 @@ function keepStorageOf(flags: BuildFlags, env: NodeJS.ProcessEnv) {
   return { bytes: parseSize(text, what), text };
 }
 
+const CANCEL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 async function runBuild(context: string, flags: BuildFlags): Promise<void> {
   const options = buildOptionsOf(context, flags, process.env);
   if (flags.file === "-") options.dockerfileText = readFileSync(0, "utf8");
@@ -266,13 +268,15 @@ async function runBuild(context: string, flags: BuildFlags): Promise<void> {
   const opened = await openStore();
   const progress = createReporter(flags.progress, process.stderr);
   const interrupt = new AbortController();
-  const onSignal = () => interrupt.abort(new UsageError("interrupted"));
-  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  const onSignal = (signal: NodeJS.Signals) => interrupt.abort(new InterruptedError(signal));
+  // SIGHUP too: a build whose terminal or ssh session goes away cancels as cleanly as on Ctrl-C,
+  // instead of dying with its active snapshots, build marker and cgroups left behind.
+  for (const s of CANCEL_SIGNALS) process.once(s, onSignal);
   try {
     await build(options, { ...opened, progress, signal: interrupt.signal });
     if (keepStorage !== undefined) await pruneAfterBuild(opened, keepStorage, process.stderr);
   } finally {
-    process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+    for (const s of CANCEL_SIGNALS) process.off(s, onSignal);
     progress.close();
   }
 }
