@@ -1,6 +1,7 @@
 // The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
 import { Command, CommanderError } from "commander";
-import { DockerfileError, TsbuildError, causeChain, messageOf } from "../src/errors.js";
+import { DockerfileError, TsbuildError, UsageError, causeChain, messageOf } from "../src/errors.js";
+import { statSync } from "node:fs";
 import { normalizeFlags } from "./argv.js";
 import { registerBuild } from "./commands/build.js";
 import { exitWhenDrained, ignoreClosedOutput } from "./exit.js";
@@ -24,7 +25,9 @@ export async function runCli(args: string[]): Promise<never> {
     .version("0.1.0")
     .option("--debug", "on an error, also print what caused it, with stacks (or TSBUILD_DEBUG=1)")
     .exitOverride()
-    .showHelpAfterError();
+    // One line and a pointer, as docker does ("See 'docker build --help'."), not 60 lines of usage that
+    // push the error itself off the screen.
+    .showHelpAfterError("(see `tsbuild help <command>` or `--help` for usage)");
   registerBuild(program);
   registerCheck(program);
   registerImages(program);
@@ -55,13 +58,29 @@ function takeDebugFlag(args: string[]): { debug: boolean; rest: string[] } {
   return { debug: i > 0, rest: args.slice(i) };
 }
 
-/** `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits. */
+/**
+ * `tsbuild -t app:1 .` is `tsbuild build -t app:1 .`, as with `docker build`'s habits: when the first
+ * argument is a flag or a context directory. Any other word is an unknown command, not a build of a
+ * context of that name (`tsbuild rmi x` built "rmi", `tsbuild history --help` printed build's help).
+ */
 function withDefaultCommand(program: Command, args: string[]): string[] {
   const first = args[0];
   const known = new Set(program.commands.flatMap((c) => [c.name(), ...c.aliases()]));
   if (first === undefined || known.has(first) || ["-h", "--help", "-V", "--version", "help"].includes(first))
     return args;
-  return ["build", ...args];
+  if (first.startsWith("-") || first.includes("/") || first === "." || isDirectory(first))
+    return ["build", ...args];
+  throw new UsageError(
+    `unknown command '${first}' (and no directory of that name to build): see \`tsbuild --help\``,
+  );
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

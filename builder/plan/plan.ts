@@ -4,7 +4,7 @@
 // is a pure function of the Dockerfile and the options, which `tsbuild check` uses alone.
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { DockerfileError, UsageError } from "../../src/errors.js";
+import { DockerfileError, messageOf, UsageError } from "../../src/errors.js";
 import { toStageSet } from "../dockerfile/commands.js";
 import { parseDockerfile } from "../dockerfile/parser.js";
 import { ShellLex } from "../dockerfile/shell.js";
@@ -149,7 +149,14 @@ function readDockerfile(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
-    throw new UsageError(`Dockerfile ${path}: cannot read it (does it exist?)`, { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "EISDIR"
+        ? "is a directory (-f takes the Dockerfile itself; the context is the last argument)"
+        : code === "ENOENT"
+          ? "no such file"
+          : `cannot read it (${code ?? messageOf(err)})`;
+    throw new UsageError(`Dockerfile ${path}: ${why}`, { cause: err });
   }
 }
 

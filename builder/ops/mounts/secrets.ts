@@ -13,6 +13,8 @@ export interface SecretSource {
   env?: string;
 }
 
+const SECRET_KEYS = new Set(["id", "src", "source", "env", "type"]);
+
 /** Parses one `--secret id=X,src=FILE` / `id=X,env=VAR` (BuildKit's syntax; `source`, `type=file|env` accepted). */
 export function parseSecretFlag(spec: string): [string, SecretSource] {
   const fields = new Map<string, string>();
@@ -21,12 +23,24 @@ export function parseSecretFlag(spec: string): [string, SecretSource] {
     if (i <= 0) throw new UsageError(`--secret ${spec}: expected id=ID,src=FILE or id=ID,env=VAR`);
     fields.set(part.slice(0, i).trim().toLowerCase(), part.slice(i + 1));
   }
+  for (const key of fields.keys()) {
+    if (!SECRET_KEYS.has(key))
+      throw new UsageError(`--secret ${spec}: unknown key ${key} (expected ${[...SECRET_KEYS].join(", ")})`);
+  }
   const id = fields.get("id");
   if (!id) throw new UsageError(`--secret ${spec}: id=ID is required`);
   const src = fields.get("src") ?? fields.get("source");
   const env = fields.get("env");
   const type = fields.get("type");
-  if (src !== undefined) return [id, type === "env" ? { env: src } : { src }];
+  if (type !== undefined && type !== "file" && type !== "env") {
+    throw new UsageError(`--secret ${spec}: type=${type}: expected file or env`);
+  }
+  if (src !== undefined && type !== "env") {
+    // Checked now, as buildx does when it opens the session: a missing file must not cost the build.
+    if (!existsSync(src)) throw new UsageError(`--secret ${spec}: ${src}: no such file`);
+    return [id, { src }];
+  }
+  if (src !== undefined) return [id, { env: src }];
   if (env !== undefined) return [id, { env }];
   // BuildKit: `--secret id=X` alone reads the env var X.
   return [id, { env: id }];

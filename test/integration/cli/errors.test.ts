@@ -35,7 +35,7 @@ describe("bad input gets one clear line and exit 2", () => {
     const args = ["build", "-f", join(ctx, "missing"), ctx];
     const plain = tsbuild(args, { root: join(work.path, "store") });
     expect(plain.code).toBe(2);
-    expect(plain.stderr).toMatch(/^error: Dockerfile .*missing: cannot read it \(does it exist\?\)\n$/);
+    expect(plain.stderr).toMatch(/^error: Dockerfile .*missing: no such file\n$/);
     for (const r of [
       tsbuild(["--debug", ...args], { root: join(work.path, "store") }),
       tsbuild(args, { root: join(work.path, "store"), env: { TSBUILD_DEBUG: "1" } }),
@@ -96,5 +96,44 @@ describe("a failed step or base is one line naming its Dockerfile line, exit 1, 
       /^error: Dockerfile:1: FROM base:1: image docker.io\/library\/base:1: layer sha256:/,
     );
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it("checks every argument before any work starts (issue 19 #11)", () => {
+    const root = join(work.path, "store-args");
+    const cases: [string[], string][] = [
+      [
+        ["build", "-f", ctx, ctx],
+        `error: Dockerfile ${ctx}: is a directory (-f takes the Dockerfile itself; the context is the last argument)\n`,
+      ],
+      [
+        ["build", "--secret", "id=s,src=/nonexistent", ctx],
+        "error: --secret id=s,src=/nonexistent: /nonexistent: no such file\n",
+      ],
+      [
+        ["build", "--secret", "id=s,src=/etc/hostname,mode=0400", ctx],
+        "error: --secret id=s,src=/etc/hostname,mode=0400: unknown key mode (expected id, src, source, env, type)\n",
+      ],
+      [
+        ["build", "--secret", "id=s,type=ssh", ctx],
+        "error: --secret id=s,type=ssh: type=ssh: expected file or env\n",
+      ],
+      [
+        ["build", "--no-such-flag", ctx],
+        "error: unknown option '--no-such-flag'\n(see `tsbuild help <command>` or `--help` for usage)\n",
+      ],
+      [
+        ["frobnicate"],
+        "error: unknown command 'frobnicate' (and no directory of that name to build): see `tsbuild --help`\n",
+      ],
+      [
+        ["history", "--help"],
+        "error: unknown command 'history' (and no directory of that name to build): see `tsbuild --help`\n",
+      ],
+    ];
+    for (const [args, stderr] of cases) {
+      const r = tsbuild(args, { root });
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toBe(stderr);
+    }
   });
 });
