@@ -81,7 +81,7 @@ describe("planBuild", () => {
       /build context .*missing: no such directory/,
     );
     expect(() => planBuild({ contextDir: dir, dockerfile: join(dir, "none"), buildArgs: {} })).toThrow(
-      /Dockerfile .*none: cannot read it/,
+      /Dockerfile .*none: no such file/,
     );
   });
 
