@@ -17,6 +17,7 @@ import {
   type SnapshotRecord,
   writeRecord,
 } from "./metadata.js";
+import { type ChainEntry, lowerDirsOf } from "./flatten.js";
 import { OVERLAY_DEFAULTS, overlayMount } from "./mount.js";
 import type { Mount, SnapshotInfo, Snapshotter, Usage } from "./types.js";
 
@@ -73,19 +74,20 @@ export class OverlaySnapshotter implements Snapshotter {
     return withStoreLock(this.root, LOCK, fn);
   }
 
-  /** Committed fs dirs from `name` down to the base, nearest first. */
-  private chain(name: string | undefined): string[] {
-    const dirs: string[] = [];
+  /** The committed snapshots from `name` down to the base, nearest first. */
+  private chain(name: string | undefined): ChainEntry[] {
+    const chain: ChainEntry[] = [];
     for (let n = name; n !== undefined;) {
       const r = this.get(n);
-      dirs.push(this.fsDir(r));
+      chain.push({ fsDir: this.fsDir(r), idDir: join(this.root, r.id) });
       n = r.parent;
     }
-    return dirs;
+    return chain;
   }
 
   private mountsOf(key: string, r: SnapshotRecord): Mount[] {
-    const lowers = this.chain(r.parent);
+    // Past overlay's 500 lowers, the deepest ones are one flattened lower (flatten.ts).
+    const lowers = lowerDirsOf(this.chain(r.parent));
     if (r.kind === "committed") {
       throw new TsbuildError(`snapshot ${key}: committed snapshots have no mounts; make a view of it`);
     }
