@@ -1,15 +1,7 @@
 // A chain deeper than overlay's 500 lower directories (issue 19 #4): the deepest 256 layers are
 // mounted as one flattened lower, made once in the id dir of the snapshot at their top; the merged
 // view is the same as the layers', whiteouts and all; removing the snapshots removes it.
-import {
-  existsSync,
-  lstatSync,
-  mknodSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lgetxattr, lsetxattr, mknod } from "../../../native/index.js";
