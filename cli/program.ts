@@ -1,6 +1,6 @@
 // The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
 import { Command, CommanderError } from "commander";
-import { DockerfileError, TsbuildError, UsageError, causeChain, messageOf } from "../src/errors.js";
+import { DockerfileError, TsbuildError, UsageError, causeChain, describeError } from "../src/errors.js";
 import { statSync } from "node:fs";
 import { normalizeFlags } from "./argv.js";
 import { registerBuild } from "./commands/build.js";
@@ -90,7 +90,13 @@ function isDirectory(path: string): boolean {
  */
 function exitCodeOf(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  const text = err instanceof DockerfileError ? err.pretty() : messageOf(err);
+  // A system error no lower boundary named (it should not happen): at least not Node's syscall text.
+  const text =
+    err instanceof DockerfileError
+      ? err.pretty()
+      : err instanceof TsbuildError
+        ? err.message
+        : describeError(err);
   process.stderr.write(`error: ${text}\n`);
   if (debug) for (const cause of causeChain(err)) process.stderr.write(`debug: ${cause}\n`);
   return err instanceof TsbuildError ? err.exitCode : 1;

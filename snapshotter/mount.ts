@@ -1,7 +1,7 @@
 // The snapshotter's mounts and everything that reads them: the one encoder and decoder of overlay mount
 // options, mounting them (withMounts), and the host dirs a differ or an applier works on, derived from
 // the mounts as BuildKit's util/overlay does, so the Snapshotter interface needs to hand out nothing else.
-import { mkdtempSync, rmdirSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, rmdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MNT_DETACH, MS, mount, mountOverlay, type OverlayOptions, umount } from "../native/index.js";
@@ -93,11 +93,32 @@ function mountBind(m: Mount, target: string): void {
 }
 
 /**
+ * overlayfs that cannot make its work dir (a full disk) mounts read-only with only a kernel log line,
+ * and the step then failed with EROFS on its first write, far from the cause. One access(2) after
+ * the mount turns that into an error that says what happened.
+ */
+function mountWritableOverlay(target: string, o: OverlayOptions): void {
+  mountOverlay(target, o);
+  if (o.upperdir === undefined) return;
+  try {
+    accessSync(target, constants.W_OK);
+  } catch (err) {
+    umount(target);
+    const e: NodeJS.ErrnoException = new TsbuildError(
+      `snapshot ${o.upperdir}: overlay came up read-only (its filesystem refused the work dir: full?)`,
+      { cause: err },
+    );
+    e.code = (err as NodeJS.ErrnoException).code;
+    throw e;
+  }
+}
+
+/**
  * Mounts one spec at target. overlay: lowerdir= (escaped, ':'-separated), upperdir=, workdir= and
  * extra options; bind: "rbind" (default) or "bind", and "ro" | "rw"; anything else is a filesystem type.
  */
 export function mountSpec(m: Mount, target: string): void {
-  if (m.type === "overlay") mountOverlay(target, parseOverlayMount(m));
+  if (m.type === "overlay") mountWritableOverlay(target, parseOverlayMount(m));
   else if (m.type === "bind") mountBind(m, target);
   else mount(m.source, target, m.type, 0, m.options.join(",") || undefined);
 }

@@ -100,3 +100,38 @@ export class InterruptedError extends TsbuildError {
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+
+/**
+ * errno codes that say the machine failed, not the input: a full disk or quota, a read-only or
+ * failing filesystem, no memory or file descriptors. Such an error inside a step is the build's
+ * failure (exit 1), never a Dockerfile error (exit 2), whatever instruction met it.
+ */
+const SYSTEM_FAILURES = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO", "ENOMEM", "EMFILE", "ENFILE", "EFBIG"]);
+
+/** The system failure (see SYSTEM_FAILURES) in `err`'s cause chain, if there is one. */
+export function systemFailure(err: unknown): NodeJS.ErrnoException | undefined {
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== undefined && SYSTEM_FAILURES.has(code)) return e as NodeJS.ErrnoException;
+  }
+  return undefined;
+}
+
+/**
+ * A Node system error as one line for a user: "no space left on device (writing /x/y)" rather than
+ * "ENOSPC: no space left on device, copyfile '/tmp/tsbuild-mnt-QH2a/s' -> …". Paths in tsbuild's
+ * own temp mounts mean nothing to a user and are left out; the step or object is named by the caller.
+ */
+export function systemErrorText(e: NodeJS.ErrnoException): string {
+  const text = /^[A-Z0-9]+: ([^,]+)/.exec(e.message)?.[1] ?? e.message;
+  const path = (e as { dest?: string }).dest ?? e.path;
+  return path && !/\/tsbuild-(?:mnt|flat)-/.test(path) ? `${text} (writing ${path})` : text;
+}
+
+/** What went wrong, for a user: a system error's plain text (systemErrorText), else the message. */
+export function describeError(err: unknown): string {
+  const system = systemFailure(err);
+  return system ? systemErrorText(system) : messageOf(err);
+}

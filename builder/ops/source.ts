@@ -1,5 +1,5 @@
 // FROM: the state a stage starts from — empty (scratch), another stage's result, or a local image.
-import { BuildStepError, TsbuildError, messageOf } from "../../src/errors.js";
+import { BuildStepError, TsbuildError, describeError, messageOf, systemFailure } from "../../src/errors.js";
 import type { Descriptor, Digest } from "../../src/oci/types.js";
 import { readImage } from "../../src/image/read.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
@@ -29,7 +29,8 @@ async function unpack(name: string, ctx: ImageSourceDeps, layers: Descriptor[], 
   try {
     return await unpackLayers(ctx.snapshotter, ctx.store, layers, diffIds);
   } catch (err) {
-    throw new ImageUnpackError(`image ${name}: ${messageOf(err)}`, undefined, { cause: err });
+    const why = systemFailure(err) ? `unpacking: ${describeError(err)}` : messageOf(err);
+    throw new ImageUnpackError(`image ${name}: ${why}`, undefined, { cause: err });
   }
 }
 

@@ -3,7 +3,7 @@
 // caches), and on a hit applies the record; on a miss it has the op do its work on a fresh snapshot
 // (make-layer.ts), records the result and applies it. It also reports the step's progress and returns
 // its figures: no op touches the cache, the progress stream or the metrics.
-import { BuildStepError, TsbuildError, messageOf } from "../../src/errors.js";
+import { BuildStepError, TsbuildError, messageOf, systemErrorText, systemFailure } from "../../src/errors.js";
 import type { Digest } from "../../src/oci/types.js";
 import type { ProgressSink } from "../../src/progress/events.js";
 import { snapshotExists } from "../../snapshotter/exists.js";
@@ -37,11 +37,12 @@ export interface StepRunnerDeps extends LayerMaker {
  * 1; the original stays as its cause, for --debug.
  */
 function asStepError(step: StepSpec, err: unknown): unknown {
-  if (err instanceof TsbuildError || (err as Error)?.name === "AbortError") return err;
+  if ((err as Error)?.name === "AbortError") return err;
+  const system = systemFailure(err);
+  if (err instanceof TsbuildError && !system) return err;
   const location = { file: step.file, startLine: step.line, endLine: step.line };
-  return new BuildStepError(`${step.file}:${step.line}: ${step.name}: ${messageOf(err)}`, location, {
-    cause: err,
-  });
+  const text = system ? systemErrorText(system) : messageOf(err);
+  return new BuildStepError(`${step.file}:${step.line}: ${step.name}: ${text}`, location, { cause: err });
 }
 
 /** One step as the progress stream and the metrics know it. */
@@ -100,7 +101,13 @@ export class StepRunner {
       return hit ? this.applyHit(step, s, key, hit, start) : await this.runMiss(step, s, key, op, start);
     } catch (err) {
       // A step stopped because another one failed is not this step's error.
-      const message = signal.aborted && err === signal.reason ? "CANCELED" : (err as Error).message;
+      const system = systemFailure(err);
+      const message =
+        signal.aborted && err === signal.reason
+          ? "CANCELED"
+          : system
+            ? systemErrorText(system)
+            : (err as Error).message;
       progress.emit({ type: "step-error", id: step.id, name: step.name, message });
       throw asStepError(step, err);
     } finally {

@@ -4,7 +4,7 @@ import { dirname } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
-import { TsbuildError } from "../errors.js";
+import { describeError, systemFailure, TsbuildError } from "../errors.js";
 import { canonicalJson } from "../oci/canonical-json.js";
 import { digestHex } from "../oci/digest.js";
 import type { Descriptor } from "../oci/types.js";
@@ -115,6 +115,7 @@ export async function exportOciArchive(
   } catch (err) {
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
+    if (systemFailure(err)) throw new TsbuildError(`output ${dest}: ${describeError(err)}`, { cause: err });
     throw err;
   }
 }

@@ -3,7 +3,8 @@
 // Both sides take the "gc" store lock: a build registers only while no prune runs, and a prune
 // checks for live builds while no build can register.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { describeError, TsbuildError } from "../errors.js";
 import { join } from "node:path";
 import { withStoreLock } from "./lock.js";
 import { processIsAlive, processStartTime } from "../util/process.js";
@@ -34,7 +35,14 @@ export async function markInUse(root: string): Promise<() => void> {
         startTime: processStartTime(process.pid),
         started: new Date().toISOString(),
       };
-      writeFileSync(file, `${JSON.stringify(marker)}\n`);
+      try {
+        writeFileSync(file, `${JSON.stringify(marker)}\n`);
+      } catch (err) {
+        rmSync(file, { force: true });
+        throw new TsbuildError(`store ${root}: cannot mark a build as running: ${describeError(err)}`, {
+          cause: err,
+        });
+      }
       // A prune holds this lock while it deletes, which may take a while on a big store.
     },
     { timeoutMs: 10 * 60_000 },

@@ -4,7 +4,7 @@
 // and names the component.
 import { mkdirSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import { UsageError } from "../errors.js";
+import { systemFailure, TsbuildError, UsageError } from "../errors.js";
 
 const WHY: Record<string, string> = {
   ENOTDIR: "a parent is not a directory",
@@ -21,7 +21,7 @@ function why(err: unknown): string {
 
 /**
  * Makes `dir` (absolute) exist as a directory. `what` names it in the error ("store /x"); the error is
- * a UsageError: the path came from the user (TSBUILD_ROOT, a flag).
+ * a UsageError (the path came from the user: TSBUILD_ROOT, a flag), unless the disk failed.
  */
 export function makeDirs(dir: string, what: string, mode = 0o755): void {
   const missing: string[] = [];
@@ -46,7 +46,9 @@ export function makeDirs(dir: string, what: string, mode = 0o755): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EEXIST" && statSync(d).isDirectory()) continue; // made by a concurrent opener
-      throw new UsageError(`${what}: cannot create ${d}: ${why(err)}`, { cause: err });
+      // A full or failing disk is the machine's failure (exit 1), not a bad path (exit 2).
+      const Class = systemFailure(err) ? TsbuildError : UsageError;
+      throw new Class(`${what}: cannot create ${d}: ${why(err)}`, { cause: err });
     }
   }
 }
