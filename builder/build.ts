@@ -11,6 +11,7 @@ import type { Snapshotter } from "../snapshotter/types.js";
 import type { CacheExportSpec, CacheImportSpec } from "./cache/remote/spec.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
 import type { SshSources } from "./ops/mounts/ssh.js";
+import { type RunLimits, sweepStaleCgroups } from "./ops/run-limits.js";
 import type { PullPolicy } from "./ops/source.js";
 import { type OutputOptions, recordFailure, stepStats, writeOutputs } from "./outputs/outputs.js";
 import { type BuildPlan, type PlanInput, countSteps, planBuild } from "./plan/plan.js";
@@ -38,6 +39,8 @@ export interface BuildOptions extends PlanInput, OutputOptions {
   cacheTo?: CacheExportSpec[];
   /** `--cache-from`: caches whose records a local miss falls back to (layers fetched on a hit only). */
   cacheFrom?: CacheImportSpec[];
+  /** `--memory`, `--cpus`, `--pids-limit`, …: every RUN's resource limits. */
+  runLimits?: RunLimits;
 }
 
 export interface BuildDeps {
@@ -59,6 +62,7 @@ export interface BuildResult {
 /** Runs one build while the store is marked in use, so that a concurrent prune leaves its inputs alone. */
 export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
   const release = await markInUse(deps.root);
+  sweepStaleCgroups();
   try {
     const start = Date.now();
     return await runPhases(planBuild(opts), opts, deps, start);

@@ -5,6 +5,7 @@ import type { PullPolicy } from "../../builder/ops/source.js";
 import { UsageError } from "../../src/errors.js";
 import type { Compression } from "../../src/oci/types.js";
 import { createReporter } from "../../src/progress/reporter.js";
+import { type LimitFlags, limitOptions, parseLimitFlags } from "../limit-flags.js";
 import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
 import { parseSize, pruneAfterBuild } from "./prune.js";
@@ -42,7 +43,7 @@ function pullPolicy(flag: boolean | string | undefined): PullPolicy {
   throw new UsageError(`--pull=${String(flag)}: expected always, missing or never`);
 }
 
-interface BuildFlags {
+interface BuildFlags extends LimitFlags {
   tag: string[];
   file?: string;
   buildArg: Record<string, string>;
@@ -74,6 +75,7 @@ export function registerBuild(program: Command): void {
   inputOptions(cmd);
   cacheOptions(cmd);
   outputOptions(cmd);
+  limitOptions(cmd);
   cmd.action((context: string, flags: BuildFlags) => runBuild(context, flags));
 }
 
@@ -212,6 +214,7 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
     cacheTo: flags.cacheTo,
     cacheFrom: flags.cacheFrom,
     insecureRegistries: flags.insecureRegistry,
+    runLimits: parseLimitFlags(flags),
   };
 }
 
