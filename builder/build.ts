@@ -5,10 +5,13 @@
 //   outputs  builder/outputs/  image and tags, -o exports, push, cache export, checks, metrics
 import type { Compression, Descriptor, ImageConfig } from "../src/oci/types.js";
 import type { ProgressSink } from "../src/progress/events.js";
+import { basename } from "node:path";
+import { DockerfileError } from "../src/errors.js";
 import { markInUse } from "../src/store/in-use.js";
 import type { ContentStore } from "../src/store/types.js";
 import type { Snapshotter } from "../snapshotter/types.js";
 import type { CacheExportSpec, CacheImportSpec } from "./cache/remote/spec.js";
+import { checkDockerfile, checksAreErrors } from "./dockerfile/checks.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
 import type { SshSources } from "./ops/mounts/ssh.js";
 import { type RunLimits, sweepStaleCgroups } from "./ops/run-limits.js";
@@ -17,16 +20,17 @@ import { type OutputOptions, recordFailure, stepStats, writeOutputs } from "./ou
 import { type BuildPlan, type PlanInput, countSteps, planBuild } from "./plan/plan.js";
 import { solveBuild } from "./solve/solve.js";
 import type { StepMetrics, StepStats } from "./solve/step-metrics.js";
+import type { XattrPolicy } from "../snapshotter/layer/xattrs.js";
 
 export type { PullPolicy } from "./ops/source.js";
 
 export interface BuildOptions extends PlanInput, OutputOptions {
   noCache: boolean;
-  /** Named contexts: `--build-context name=dir`. */
-  buildContexts: Record<string, string>;
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
+  /** `--layer-xattrs`: which extended attributes layers record (default "capability"). */
+  layerXattrs?: XattrPolicy;
   /** `--secret id=X,src=FILE|env=VAR`, by id, for RUN --mount=type=secret. */
   secrets?: Record<string, SecretSource>;
   /** `--ssh ID[=SOCKET]`: ssh-agent sockets by id, for RUN --mount=type=ssh. */
@@ -59,6 +63,24 @@ export interface BuildResult {
   durationMs: number;
 }
 
+/**
+ * `# check=error=true`: a build check that fires fails the build before anything runs, as BuildKit's
+ * does; the error names the first one's line and every rule that fired.
+ */
+function failOnCheckErrors(plan: BuildPlan): void {
+  if (!checksAreErrors(plan.parsed)) return;
+  const fired = checkDockerfile(plan.parsed);
+  const first = fired[0];
+  if (!first) return;
+  const rules = [...new Set(fired.map((w) => w.code))].join(", ");
+  const location = first.location ?? { file: basename(plan.dockerfilePath), startLine: 1, endLine: 1 };
+  throw new DockerfileError(
+    location,
+    `${fired.length} build check(s) failed with check=error=true (${rules}): ${first.code}: ${first.message}`,
+    plan.parsed.lines,
+  );
+}
+
 /** Runs one build while the store is marked in use, so that a concurrent prune leaves its inputs alone. */
 export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
   const release = await markInUse(deps.root);
@@ -72,8 +94,8 @@ export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildR
 }
 
 async function runPhases(plan: BuildPlan, opts: BuildOptions, deps: BuildDeps, start: number) {
-  for (const w of plan.parsed.warnings)
-    deps.progress.emit({ type: "warning", code: w.code, message: w.message });
+  for (const w of plan.warnings) deps.progress.emit({ type: "warning", code: w.code, message: w.message });
+  failOnCheckErrors(plan);
   const abort = new AbortController();
   deps.signal?.addEventListener("abort", () => abort.abort(deps.signal?.reason), { once: true });
   const steps: StepMetrics[] = [];

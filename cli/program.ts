@@ -1,6 +1,7 @@
 // The CLI parses options and wires the parts; no build logic lives here (DESIGN.md).
 import { Command, CommanderError } from "commander";
 import { DockerfileError, TsbuildError, causeChain, messageOf } from "../src/errors.js";
+import { normalizeFlags } from "./argv.js";
 import { registerBuild } from "./commands/build.js";
 import { exitWhenDrained, ignoreClosedOutput } from "./exit.js";
 import { registerCheck } from "./commands/check.js";
@@ -38,7 +39,9 @@ export async function runCli(args: string[]): Promise<never> {
   ignoreClosedOutput();
   const { debug, rest } = takeDebugFlag(args);
   try {
-    await program.parseAsync(withDefaultCommand(program, rest), { from: "user" });
+    const argv = withDefaultCommand(program, rest);
+    const command = program.commands.find((c) => c.name() === argv[0] || c.aliases().includes(argv[0]!));
+    await program.parseAsync(normalizeFlags(command, argv), { from: "user" });
   } catch (err) {
     process.exitCode = exitCodeOf(err, debug || process.env.TSBUILD_DEBUG === "1");
   }

@@ -12,7 +12,7 @@ import { compressor, compressSync, layerMediaType } from "./compression.js";
 import { existsInLowers, isOpaqueDir, isWhiteout, REDIRECT_XATTRS } from "./layer/overlay-markers.js";
 import { joinPath } from "./layer/path-safety.js";
 import { LayerTarWriter } from "./layer/tar-writer.js";
-import { readXattrs } from "./layer/xattrs.js";
+import { readXattrs, type XattrPolicy } from "./layer/xattrs.js";
 import { FileStat } from "../native/file-stat.js";
 
 export interface DiffOptions {
@@ -23,6 +23,8 @@ export interface DiffOptions {
   store: ContentStore;
   compression?: Compression;
   sourceDateEpoch?: number;
+  /** Which extended attributes the layer records (default: security.capability only). */
+  xattrs?: XattrPolicy;
   /** Uppers smaller than this are built in memory (default 1 MiB; 0 always streams). */
   inMemoryLimit?: number;
 }
@@ -72,7 +74,7 @@ export async function diffUpper(opts: DiffOptions): Promise<DiffResult> {
   const tap = new HashTap();
   const z = compressor(compression);
   const flowing = z ? pipeline(head, tap, z, ingest.stream) : pipeline(head, tap, ingest.stream);
-  const writer = new LayerTarWriter(head, { sourceDateEpoch: opts.sourceDateEpoch });
+  const writer = new LayerTarWriter(head, { sourceDateEpoch: opts.sourceDateEpoch, xattrs: opts.xattrs });
   try {
     // If the pipeline fails (disk full…) stop walking instead of waiting for a drain that never comes.
     await Promise.race([walkInto(writer, opts.upperDir, opts.lowerDirs), flowing.then(() => undefined)]);
@@ -118,7 +120,7 @@ async function diffInMemory(opts: DiffOptions, compression: "gzip" | "none"): Pr
       cb();
     },
   });
-  const writer = new LayerTarWriter(sink, { sourceDateEpoch: opts.sourceDateEpoch });
+  const writer = new LayerTarWriter(sink, { sourceDateEpoch: opts.sourceDateEpoch, xattrs: opts.xattrs });
   await walkInto(writer, opts.upperDir, opts.lowerDirs);
   await writer.finish();
   const tar = Buffer.concat(chunks);

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../src/oci/canonical-json.js";
 import type { Compression, Digest } from "../../src/oci/types.js";
+import type { XattrPolicy } from "../../snapshotter/layer/xattrs.js";
 
 /**
  * What a step's result depends on besides its parent and its instruction: the build's settings that
@@ -20,6 +21,8 @@ export interface KeyScope {
    * namespace): the owners a RUN leaves can differ between them.
    */
   sandbox: "root" | "rootless";
+  /** Which extended attributes layers record (`--layer-xattrs`): "capability" or "all". */
+  xattrs: XattrPolicy;
 }
 
 /**

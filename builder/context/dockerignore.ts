@@ -4,11 +4,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-/** The ignore file's patterns: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the context's. */
+/**
+ * The ignore file's patterns: `<Dockerfile>.dockerignore` beside the Dockerfile wins over the
+ * context's `.dockerignore`, and that over its `.containerignore` (buildah's and podman's name).
+ */
 export function readIgnoreFile(contextDir: string, dockerfilePath?: string): string[] {
   const candidates = [
     ...(dockerfilePath ? [`${path.resolve(contextDir, dockerfilePath)}.dockerignore`] : []),
     path.join(contextDir, ".dockerignore"),
+    path.join(contextDir, ".containerignore"),
   ];
   const found = candidates.find((file) => existsSync(file));
   if (!found) return [];

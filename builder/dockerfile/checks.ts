@@ -1,5 +1,6 @@
 // Build checks (BuildKit's linter rules) that need no build context or base image: warnings as
-// data. The "# check=skip=A,B" directive turns rules off ("skip=all" all of them).
+// data. The "# check=skip=A,B" directive turns rules off ("skip=all" all of them); "error=true"
+// makes any check that fires fail the build, as BuildKit does.
 import { writtenKeyword } from "./node-error.js";
 import type { Node, ParseResult, Warning } from "./types.js";
 
@@ -21,6 +22,14 @@ function skippedRules(check: string | undefined): Set<string> | "all" {
         .map((s) => s.trim())
     : [];
   return names.includes("all") ? "all" : new Set(names);
+}
+
+/** `# check=…;error=true`: whether a fired check fails the build. */
+export function checksAreErrors(parse: ParseResult): boolean {
+  return (parse.directives.check ?? "")
+    .split(";")
+    .map((part) => part.trim().toLowerCase().replace(/\s+/g, ""))
+    .includes("error=true");
 }
 
 function casingOf(word: string): "upper" | "lower" | "mixed" {

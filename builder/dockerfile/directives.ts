@@ -34,3 +34,17 @@ export class DirectiveScanner {
     }
   }
 }
+
+/**
+ * The `# syntax=` values that name the Dockerfile frontend tsbuild implements (docker/dockerfile and
+ * its upstream and labs channels, any tag or digest): any other names a frontend image that BuildKit
+ * would run and tsbuild does not.
+ */
+const DOCKERFILE_FRONTEND =
+  /^(?:docker\.io\/)?docker\/dockerfile(?:-upstream)?(?::[\w.-]+)?(?:@sha256:[0-9a-f]{64})?$/;
+
+/** A warning for a `# syntax=` directive naming a frontend other than the Dockerfile one, else undefined. */
+export function foreignSyntaxWarning(syntax: string | undefined): string | undefined {
+  if (syntax === undefined || DOCKERFILE_FRONTEND.test(syntax.trim())) return undefined;
+  return `# syntax=${syntax}: tsbuild does not run frontend images; this Dockerfile is built by tsbuild's own Dockerfile frontend`;
+}

@@ -83,4 +83,6 @@ export interface OpContext {
   ssh?: SshSources;
   /** COPY --from checksums an imported remote cache knows, and the ones to export. */
   stageSums?: StageSumHooks;
+  /** `--build-arg HTTP_PROXY=…` and its kin as `K=V`: every RUN's env, never a key input. */
+  proxyEnv?: readonly string[];
 }

@@ -32,6 +32,13 @@ export function runEnv(s: StageState): string[] {
   return out;
 }
 
+/** The proxy args a RUN's env does not already set. */
+function proxyEnvFor(env: string[], proxyEnv: readonly string[] = []): readonly string[] {
+  if (proxyEnv.length === 0) return proxyEnv;
+  const set = new Set(env.map((kv) => kv.slice(0, kv.indexOf("="))));
+  return proxyEnv.filter((kv) => !set.has(kv.slice(0, kv.indexOf("="))));
+}
+
 /** The sandbox's root: the dirs of the snapshotter's mounts for the active snapshot. */
 export function sandboxRoot(mounts: Mount[]): SandboxSpec["root"] {
   const m = mounts[0];
@@ -93,8 +100,9 @@ export async function runOp(
           ...spec,
           root: sandboxRoot(mounts),
           mounts: extraMounts,
-          // Secrets given with env= reach only the process, never `env` above (an input of the cache key).
-          env: [...env, ...extraEnv],
+          // Secrets given with env= and the proxy args reach only the process, never `env` above (an
+          // input of the cache key); a declared ARG or an ENV of the same name wins over a proxy arg.
+          env: [...env, ...proxyEnvFor(env, ctx.proxyEnv), ...extraEnv],
         }),
       );
       const hit = limitFailure(result, ctx.runLimits);

@@ -15,19 +15,25 @@ import {
   stageDependencies,
   stageIndex,
 } from "../dockerfile/stages.js";
-import type { ParseResult, Stage, StageSet } from "../dockerfile/types.js";
+import { foreignSyntaxWarning } from "../dockerfile/directives.js";
+import type { ParseResult, Stage, StageSet, Warning } from "../dockerfile/types.js";
+import { type NamedContexts, parseBuildContexts } from "./build-contexts.js";
 import { PLATFORM_ARGS } from "./platform-args.js";
 
 export type { StageBase } from "../dockerfile/stages.js";
 
 export interface PlanInput {
   contextDir: string;
-  /** Path of the Dockerfile; default CONTEXT/Dockerfile. */
+  /** Path of the Dockerfile; default CONTEXT/Dockerfile, else CONTEXT/Containerfile (as buildah). */
   dockerfile?: string;
+  /** The Dockerfile itself (`-f -`: read from stdin), instead of reading `dockerfile`. */
+  dockerfileText?: string;
   buildArgs: Record<string, string>;
   target?: string;
   /** Stage names (or indexes) whose steps skip the cache: `--no-cache-filter`. */
   noCacheFilter?: string[];
+  /** `--build-context NAME=DIR|docker-image://REF`. */
+  buildContexts?: Record<string, string>;
 }
 
 export interface StagePlan {
@@ -42,11 +48,15 @@ export interface BuildPlan {
   contextDir: string;
   dockerfilePath: string;
   parsed: ParseResult;
+  /** The parser's warnings and the plan's own (a `# syntax=` naming another frontend). */
+  warnings: Warning[];
   stageSet: StageSet;
   /** By stage index. */
   stages: StagePlan[];
   /** --build-arg values over the platform ARGs. */
   buildArgs: Record<string, string>;
+  /** Named contexts: directories, and names that stand for images. */
+  contexts: NamedContexts;
   /** Values of the ARGs before the first FROM. */
   globalArgs: Map<string, string>;
   lex: ShellLex;
@@ -66,15 +76,18 @@ export function isLayerStep(kind: string): boolean {
 export function planBuild(input: PlanInput): BuildPlan {
   const contextDir = resolve(input.contextDir);
   if (!existsSync(contextDir)) throw new UsageError(`build context ${contextDir}: no such directory`);
-  const dockerfilePath = resolve(input.dockerfile ?? join(contextDir, "Dockerfile"));
-  const parsed = parseDockerfile(readDockerfile(dockerfilePath), basename(dockerfilePath));
+  const dockerfilePath = dockerfilePathOf(contextDir, input);
+  const text = input.dockerfileText ?? readDockerfile(dockerfilePath);
+  const parsed = parseDockerfile(text, basename(dockerfilePath));
+  const syntax = foreignSyntaxWarning(parsed.directives.syntax);
   const buildArgs = { ...PLATFORM_ARGS, ...input.buildArgs };
   const stageSet = toStageSet(parsed, { buildArgs });
   const lex = new ShellLex(parsed.directives.escape);
   const deps = stageDependencies(stageSet);
+  const contexts = parseBuildContexts(input.buildContexts ?? {});
   const stages = stageSet.stages.map((stage) => ({
     stage,
-    base: stageBase(stageSet, stage.index),
+    base: contextBase(stage, stageBase(stageSet, stage.index), contexts, parsed.lines),
     deps: deps.get(stage.index) ?? new Set<number>(),
   }));
   const target = resolveStage(stageSet, input.target);
@@ -82,9 +95,11 @@ export function planBuild(input: PlanInput): BuildPlan {
     contextDir,
     dockerfilePath,
     parsed,
+    warnings: [...parsed.warnings, ...(syntax ? [{ code: "UnusedSyntaxDirective", message: syntax }] : [])],
     stageSet,
     stages,
     buildArgs,
+    contexts,
     globalArgs: resolveGlobalArgs(stageSet.metaArgs, buildArgs, lex, parsed.lines),
     lex,
     target,
@@ -97,6 +112,37 @@ export function planBuild(input: PlanInput): BuildPlan {
       }),
     ),
   };
+}
+
+/**
+ * `FROM NAME` where NAME is a named context: its image for docker-image://, an error for a directory
+ * (BuildKit would use the directory as the rootfs; tsbuild does not, and must not pull an image
+ * called NAME instead).
+ */
+function contextBase(stage: Stage, base: StageBase, contexts: NamedContexts, lines: string[]): StageBase {
+  if (base.kind !== "image") return base;
+  const image = contexts.images.get(base.ref);
+  if (image !== undefined) return { kind: "image", ref: image };
+  if (contexts.dirs.has(base.ref))
+    throw new DockerfileError(
+      stage.location,
+      `FROM ${base.ref}: that build context is a directory, which cannot be a base here: COPY --from=${base.ref} its files instead`,
+      lines,
+    );
+  return base;
+}
+
+/**
+ * Where the Dockerfile is: `-f` (relative to the working directory, as docker's), else the context's
+ * Dockerfile, else its Containerfile (buildah's and podman's name). With `-f -` the text comes from
+ * stdin and the path only names it in messages.
+ */
+function dockerfilePathOf(contextDir: string, input: PlanInput): string {
+  if (input.dockerfile !== undefined && input.dockerfile !== "-") return resolve(input.dockerfile);
+  const dockerfile = join(contextDir, "Dockerfile");
+  if (input.dockerfileText !== undefined || existsSync(dockerfile)) return dockerfile;
+  const containerfile = join(contextDir, "Containerfile");
+  return existsSync(containerfile) ? containerfile : dockerfile;
 }
 
 function readDockerfile(path: string): string {

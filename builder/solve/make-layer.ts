@@ -45,6 +45,7 @@ export async function makeLayer(m: LayerMaker, s: StageState, key: Digest, op: L
       store: m.store,
       compression: m.scope.compression,
       sourceDateEpoch: m.scope.sourceDateEpoch,
+      xattrs: m.scope.xattrs,
     });
     const created = new Date().toISOString();
     const times = { created, durationMs: Date.now() - started, lastUsed: created };

@@ -9,6 +9,7 @@ import type { ProgressSink } from "../../src/progress/events.js";
 import type { ContentStore } from "../../src/store/types.js";
 import { chainIds, chainSnapshotName } from "../../snapshotter/chain.js";
 import type { Snapshotter } from "../../snapshotter/types.js";
+import type { XattrPolicy } from "../../snapshotter/layer/xattrs.js";
 import { SandboxPool } from "../../native/sandbox.js";
 import type { KeyScope } from "../cache/keys.js";
 import { CacheRecords } from "../cache/records.js";
@@ -23,6 +24,7 @@ import { mountFromRefs } from "../ops/run-mounts.js";
 import { ImageUnpackError, type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
 import { type BuildPlan, countSteps } from "../plan/plan.js";
 import { PLATFORM_ARGS } from "../plan/platform-args.js";
+import { proxyEnvOf } from "../plan/proxy-args.js";
 import type { StageState } from "../state.js";
 import { type DispatchEnv, dispatchStage } from "./dispatch.js";
 import { BaseImages, buildSources } from "./sources.js";
@@ -35,8 +37,8 @@ export interface SolveOptions {
   jobs: number;
   compression: Compression;
   sourceDateEpoch?: number;
-  /** Named contexts: `--build-context name=dir`. */
-  buildContexts: Record<string, string>;
+  /** `--layer-xattrs`: which extended attributes layers record (default "capability"). */
+  layerXattrs?: XattrPolicy;
   secrets?: Record<string, SecretSource>;
   ssh?: SshSources;
   pull: PullSettings;
@@ -145,12 +147,13 @@ function stageSolver(
     signal,
     lex: plan.lex,
     sourceLines: plan.parsed.lines,
-    sources: buildSources(plan, deps.root, opts.buildContexts, images, (i) => solver.result(i)),
+    sources: buildSources(plan, deps.root, images, (i) => solver.result(i)),
     sandboxes,
     runLimits: opts.runLimits,
     secrets: opts.secrets,
     ssh: opts.ssh,
     stageSums: remote,
+    proxyEnv: proxyEnvOf(plan.buildArgs),
   };
   const runner = new StepRunner({
     ...deps,
@@ -186,6 +189,7 @@ function keyScope(opts: SolveOptions): KeyScope {
     platform: PLATFORM_ARGS.TARGETPLATFORM!,
     // Builds run as root only for now (rootless mode: issue 15).
     sandbox: "root",
+    xattrs: opts.layerXattrs ?? "capability",
   };
 }
 
@@ -225,11 +229,12 @@ async function imageBase(
   images: BaseImages,
   ops: OpContext,
 ): Promise<StageState> {
-  const { stage } = plan.stages[index]!;
+  const { stage, base } = plan.stages[index]!;
   const lines = plan.parsed.lines;
   let img: StageState | undefined;
   try {
-    img = await images.state(stage.baseName);
+    // The base's ref: the FROM name, or the image a `--build-context NAME=docker-image://…` gives it.
+    img = await images.state(base.kind === "image" ? base.ref : stage.baseName);
   } catch (err) {
     if (err instanceof DockerfileError) throw err;
     const detail = `FROM ${stage.baseName}: ${messageOf(err)}`;

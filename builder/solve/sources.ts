@@ -3,7 +3,7 @@
 // the stages of the plan (by the solver).
 import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { ContextHasher } from "../context/checksum.js";
 import { PatternMatcher, readIgnoreFile } from "../context/dockerignore.js";
 import { stageIndex } from "../dockerfile/stages.js";
@@ -42,19 +42,18 @@ export class BaseImages {
 export function buildSources(
   plan: BuildPlan,
   storeRoot: string,
-  buildContexts: Record<string, string>,
   images: BaseImages,
   stageResult: (index: number) => Promise<StageState>,
 ): CopySources {
-  const named = new Map(
-    Object.entries(buildContexts).map(([k, dir]) => [k, sourceDir(storeRoot, resolve(dir))]),
-  );
+  const named = new Map([...plan.contexts.dirs].map(([k, dir]) => [k, sourceDir(storeRoot, dir)]));
   return {
     context: sourceDir(storeRoot, plan.contextDir, plan.dockerfilePath),
     named: (ref) => named.get(ref),
     state: (ref) => {
       const i = stageIndex(plan.stageSet, ref);
-      return i !== undefined ? stageResult(i) : images.state(ref);
+      if (i !== undefined) return stageResult(i);
+      // `--build-context NAME=docker-image://REF`: NAME stands for REF.
+      return images.state(plan.contexts.images.get(ref) ?? ref);
     },
   };
 }

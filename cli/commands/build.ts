@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { type BuildOptions, build } from "../../builder/build.js";
 import type { PullPolicy } from "../../builder/ops/source.js";
-import { UsageError } from "../../src/errors.js";
+import { UsageError, messageOf } from "../../src/errors.js";
+import { normalizeImageName } from "../../src/oci/reference.js";
 import type { Compression } from "../../src/oci/types.js";
 import { createReporter } from "../../src/progress/reporter.js";
 import { type LimitFlags, limitOptions, parseLimitFlags } from "../limit-flags.js";
@@ -30,6 +32,17 @@ function collectSsh(value: string, prev: SshSources = {}): SshSources {
   return { ...prev, [id]: socket };
 }
 
+/**
+ * Repeatable `--build-arg K=V`; a bare `--build-arg K` takes K's value from the environment, and is
+ * left unset when the environment has none (docker's behaviour).
+ */
+function collectBuildArg(value: string, prev: Record<string, string> = {}): Record<string, string> {
+  if (value.includes("=")) return collectKeyValue("--build-arg")(value, prev);
+  if (value === "") throw new UsageError("--build-arg: expected KEY[=VALUE]");
+  const fromEnv = process.env[value];
+  return fromEnv === undefined ? prev : { ...prev, [value]: fromEnv };
+}
+
 /** `--no-cache-filter a,b --no-cache-filter c` → [a, b, c]. */
 function collectCommaList(value: string, prev: string[] = []): string[] {
   const items = value.split(",").map((v) => v.trim());
@@ -37,8 +50,8 @@ function collectCommaList(value: string, prev: string[] = []): string[] {
 }
 
 function pullPolicy(flag: boolean | string | undefined): PullPolicy {
-  if (flag === undefined) return "missing";
-  if (flag === true) return "always";
+  if (flag === undefined || flag === "false") return "missing";
+  if (flag === true || flag === "true") return "always";
   if (flag === "always" || flag === "missing" || flag === "never") return flag;
   throw new UsageError(`--pull=${String(flag)}: expected always, missing or never`);
 }
@@ -63,6 +76,7 @@ interface BuildFlags extends LimitFlags {
   insecureRegistry: string[];
   progress: "auto" | "plain" | "tty" | "json";
   compression: string;
+  layerXattrs: string;
   jobs: string;
   keepStorage?: string;
 }
@@ -83,11 +97,14 @@ export function registerBuild(program: Command): void {
 function inputOptions(cmd: Command): void {
   cmd
     .option("-t, --tag <name>", "name and tag the image (repeatable)", collectList, [])
-    .option("-f, --file <path>", "Dockerfile (default: CONTEXT/Dockerfile)")
     .option(
-      "--build-arg <key=value>",
-      "set a build argument (repeatable)",
-      collectKeyValue("--build-arg"),
+      "-f, --file <path>",
+      "Dockerfile, - for stdin (default: CONTEXT/Dockerfile, else CONTEXT/Containerfile)",
+    )
+    .option(
+      "--build-arg <key[=value]>",
+      "set a build argument; a bare KEY takes its value from the environment (repeatable)",
+      collectBuildArg,
       {},
     )
     .option(
@@ -161,6 +178,11 @@ function outputOptions(cmd: Command): void {
       "auto",
     )
     .option("--compression <algo>", "layer compression: gzip, zstd or none", "gzip")
+    .option(
+      "--layer-xattrs <which>",
+      "extended attributes new layers record: capability (security.capability only, as BuildKit) or all",
+      "capability",
+    )
     .option("--jobs <n>", "steps that may run at once", String(availableParallelism()));
 }
 
@@ -185,11 +207,24 @@ function sourceDateEpochOf(flags: BuildFlags, env: NodeJS.ProcessEnv): number | 
   return parseSourceDateEpoch(env.SOURCE_DATE_EPOCH);
 }
 
+function checkTag(tag: string): void {
+  try {
+    normalizeImageName(tag);
+  } catch (err) {
+    throw new UsageError(`-t ${tag}: ${messageOf(err)}`, { cause: err });
+  }
+}
+
 /** The checked flags as build options. */
 function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessEnv): BuildOptions {
   if (!["gzip", "zstd", "none"].includes(flags.compression)) {
     throw new UsageError(`--compression ${flags.compression}: expected gzip, zstd or none`);
   }
+  if (!["capability", "all"].includes(flags.layerXattrs)) {
+    throw new UsageError(`--layer-xattrs ${flags.layerXattrs}: expected capability or all`);
+  }
+  // Checked now, not after the build: a bad name must not cost the whole build first.
+  for (const tag of flags.tag) checkTag(tag);
   const jobs = Number(flags.jobs);
   if (!Number.isInteger(jobs) || jobs < 1)
     throw new UsageError(`--jobs ${flags.jobs}: expected a positive integer`);
@@ -208,6 +243,7 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
     ociArchive: flags.output ? parseOutput(flags.output).dest : undefined,
     jobs,
     compression: flags.compression as Compression,
+    layerXattrs: flags.layerXattrs as BuildOptions["layerXattrs"],
     sourceDateEpoch: sourceDateEpochOf(flags, env),
     pull: pullPolicy(flags.pull),
     push: flags.push === true,
@@ -228,6 +264,7 @@ function keepStorageOf(flags: BuildFlags, env: NodeJS.ProcessEnv) {
 
 async function runBuild(context: string, flags: BuildFlags): Promise<void> {
   const options = buildOptionsOf(context, flags, process.env);
+  if (flags.file === "-") options.dockerfileText = readFileSync(0, "utf8");
   const keepStorage = keepStorageOf(flags, process.env);
   const opened = await openStore();
   const progress = createReporter(flags.progress, process.stderr);

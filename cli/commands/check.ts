@@ -16,7 +16,7 @@ export function registerCheck(program: Command): void {
       const { checkDockerfile } = await import("../../builder/dockerfile/checks.js");
       const { planBuild } = await import("../../builder/plan/plan.js");
       const plan = planBuild({ contextDir: context, dockerfile: flags.file, buildArgs: {} });
-      const warnings = [...plan.parsed.warnings, ...checkDockerfile(plan.parsed)];
+      const warnings = [...plan.warnings, ...checkDockerfile(plan.parsed)];
       for (const w of warnings) {
         const where = w.location
           ? `${w.location.file}:${w.location.startLine}`

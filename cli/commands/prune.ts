@@ -41,6 +41,8 @@ export function registerPrune(program: Command): void {
     .command("prune")
     .description("remove least-recently-used build cache, then snapshots and blobs nothing uses")
     .option("-a, --all", "remove all build cache (tagged images stay)")
+    // docker's `prune -f` skips its confirmation prompt; tsbuild never prompts, so it changes nothing.
+    .option("-f, --force", "accepted for docker's habit: prune never asks for confirmation")
     .option(
       "--keep-storage <size>",
       "keep at most this much cache (e.g. 10GB), dropping the least recently used",

@@ -4,7 +4,7 @@ import type { Writable } from "node:stream";
 import { TsbuildError } from "../../src/errors.js";
 import { checkLayerPath, joinPath, OPAQUE_MARKER, splitPath, WHITEOUT_PREFIX } from "./path-safety.js";
 import { END_OF_ARCHIVE, encodeHeader, type TarHeader, type TarType, zeroPadding } from "./tar-format.js";
-import { layerXattrs, readXattrs } from "./xattrs.js";
+import { type XattrPolicy, layerXattrs, readXattrs } from "./xattrs.js";
 
 /** Output is coalesced into chunks of at least this size before it is hashed and compressed (NOTES). */
 const CHUNK = 1 << 20;
@@ -14,6 +14,8 @@ const READ_PIECE = 1 << 20;
 export interface LayerTarWriterOptions {
   /** Clamp every mtime to this (seconds); whiteouts get it as their mtime. */
   sourceDateEpoch?: number;
+  /** Which extended attributes entries carry (default: security.capability only). */
+  xattrs?: XattrPolicy;
 }
 
 /** Linux dev_t → major/minor (glibc's gnu_dev_major/minor), without 64-bit bit operations. */
@@ -104,7 +106,7 @@ export class LayerTarWriter {
       }
       this.inodes.set(key, path);
     }
-    const xa = layerXattrs(xattrs ?? readXattrs(source));
+    const xa = layerXattrs(xattrs ?? readXattrs(source), this.opts.xattrs);
     if (xa.size > 0) base.xattrs = xa;
     if (type === "symlink") base.linkname = readlinkSync(source);
     if (type === "char" || type === "block") [base.devmajor, base.devminor] = devMajorMinor(stat.rdev);

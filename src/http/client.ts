@@ -1,7 +1,9 @@
 import http from "node:http";
 import https from "node:https";
 import { TsbuildError } from "../errors.js";
+import { proxyAuthorization, proxyFor } from "./proxy.js";
 import { extraCaContext } from "./trust.js";
+import { tunnelAgent } from "./tunnel.js";
 
 // tsbuild's one HTTP stack (registries, tokens, ADD <url>), over node:http and node:https. Node 20's fetch costs 2–4× the CPU of node:http for blob
 // bodies (web streams, per-chunk promises and copies): on a 2-core machine that is the pull's limit.
@@ -20,19 +22,35 @@ let httpsAgent: https.Agent | undefined;
  */
 const pendingWarnings: string[] = [];
 
-function agentFor(secure: boolean): http.Agent {
+/** HTTPS agents that tunnel through a proxy (HTTPS_PROXY), by proxy URL. */
+const tunnelAgents = new Map<string, https.Agent>();
+
+function httpsAgentOptions(): https.AgentOptions {
+  const secureContext = extraCaContext(process.env, (w) =>
+    pendingWarnings.push(`ignoring extra CA certificates from ${w.path}: ${w.message}`),
+  );
+  return { keepAlive: true, scheduling: "lifo", ...(secureContext ? { secureContext } : {}) };
+}
+
+/** The agent for a request: direct, or (HTTPS through a proxy) a CONNECT-tunnelling one. */
+function agentFor(secure: boolean, proxy: URL | undefined): http.Agent {
+  // Plain HTTP through a proxy is an absolute-form request to the proxy: the usual agent pools those.
   if (!secure) return (httpAgent ??= new http.Agent({ keepAlive: true, scheduling: "lifo" }));
-  if (!httpsAgent) {
-    const secureContext = extraCaContext(process.env, (w) =>
-      pendingWarnings.push(`ignoring extra CA certificates from ${w.path}: ${w.message}`),
-    );
-    httpsAgent = new https.Agent({
-      keepAlive: true,
-      scheduling: "lifo",
-      ...(secureContext ? { secureContext } : {}),
-    });
-  }
-  return httpsAgent;
+  if (!proxy) return (httpsAgent ??= new https.Agent(httpsAgentOptions()));
+  let agent = tunnelAgents.get(proxy.href);
+  if (!agent) tunnelAgents.set(proxy.href, (agent = tunnelAgent(proxy, httpsAgentOptions())));
+  return agent;
+}
+
+/** Where a plain-HTTP request goes when HTTP_PROXY applies: the proxy, with the URL in full. */
+function viaHttpProxy(url: URL, proxy: URL, headers: Record<string, string>): http.RequestOptions {
+  const auth = proxyAuthorization(proxy);
+  return {
+    host: proxy.hostname,
+    port: proxy.port || 80,
+    path: url.href,
+    headers: { ...headers, host: url.host, ...(auth ? { "proxy-authorization": auth } : {}) },
+  };
 }
 
 /** A request whose socket stays silent this long fails (retriably), as fetch's 300 s timeouts did. */
@@ -126,16 +144,20 @@ function sendOnce(url: URL, init: HttpRequestInit): Promise<http.IncomingMessage
   const headers: Record<string, string> = { ...init.headers };
   if (body) headers["content-length"] = String(body.length);
   else if (method !== "GET" && method !== "HEAD") headers["content-length"] = "0";
+  const proxy = proxyFor(url);
   return new Promise((resolve, reject) => {
     const options: http.RequestOptions = {
       method,
       headers,
-      agent: agentFor(https_),
+      agent: agentFor(https_, proxy),
       timeout: IDLE_TIMEOUT_MS,
       ...(init.signal ? { signal: init.signal } : {}),
     };
     if (init.onWarning) for (const w of pendingWarnings.splice(0)) init.onWarning(w);
-    const req = (https_ ? https : http).request(url, options, resolve);
+    const req =
+      proxy && !https_
+        ? http.request({ ...options, ...viaHttpProxy(url, proxy, headers) }, resolve)
+        : (https_ ? https : http).request(url, options, resolve);
     req.on("error", reject);
     req.on("timeout", () =>
       req.destroy(transportError(`${url.host}: no data for ${IDLE_TIMEOUT_MS / 1000} s`, "ETIMEDOUT")),

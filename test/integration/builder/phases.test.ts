@@ -42,7 +42,6 @@ const solveOptions = {
   noCache: false,
   jobs: 2,
   compression: "gzip" as const,
-  buildContexts: { "busybox-bin": "/bin" },
   pull: { policy: "never" as const, insecureRegistries: [] },
   exportsCache: false,
 };
@@ -65,7 +64,7 @@ describe("plan → solve → outputs", () => {
       ].join("\n"),
     );
     const deps = await openStores("store");
-    const plan = planBuild({ contextDir: ctx, buildArgs: {} });
+    const plan = planBuild({ contextDir: ctx, buildArgs: {}, buildContexts: { "busybox-bin": "/bin" } });
     expect(plan.stages[1]!.base).toEqual({ kind: "stage", index: 0 });
 
     const steps: StepMetrics[] = [];
@@ -116,7 +115,7 @@ async function runnerOn(name: string) {
       ...deps,
       cache,
       signal,
-      scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root" },
+      scope: { compression: "gzip", platform: "linux/amd64", sandbox: "root", xattrs: "capability" },
     }),
   };
 }

@@ -6,40 +6,10 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pemCertificates } from "../../../src/http/trust.js";
+import { makeCertificates } from "../../helpers/certs.js";
 import { type RunningRegistry, startRegistry } from "../../helpers/registry.js";
 import { tempDir, tsbuild } from "../../helpers/tsbuild.js";
 import { unpack } from "../frontend/helpers.js";
-
-const openssl = (args: string[]) => execFileSync("openssl", args, { stdio: "pipe" });
-
-/** A CA and a server certificate it signed for IP 127.0.0.2. */
-function makeCertificates(dir: string): { ca: string; certificate: string; key: string } {
-  const ca = join(dir, "ca.pem");
-  const caKey = join(dir, "ca.key");
-  const key = join(dir, "server.key");
-  const csr = join(dir, "server.csr");
-  const certificate = join(dir, "server.pem");
-  const ext = join(dir, "server.ext");
-  openssl(
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=tsbuild test CA"].concat([
-      "-keyout",
-      caKey,
-      "-out",
-      ca,
-    ]),
-  );
-  openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.2", "-keyout", key, "-out", csr]);
-  writeFileSync(ext, "subjectAltName = IP:127.0.0.2\n");
-  openssl(
-    ["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-days", "1"].concat([
-      "-extfile",
-      ext,
-      "-out",
-      certificate,
-    ]),
-  );
-  return { ca, certificate, key };
-}
 
 /** An HTTPS server answering every request with one line; prints its port. */
 const FILE_SERVER = `

@@ -18,6 +18,7 @@ import { checkLayerPath } from "../../../../snapshotter/layer/path-safety.js";
 import { encodeHeader, END_OF_ARCHIVE } from "../../../../snapshotter/layer/tar-format.js";
 import { readTar } from "../../../../snapshotter/layer/tar-reader.js";
 import { devMajorMinor, LayerTarWriter } from "../../../../snapshotter/layer/tar-writer.js";
+import type { XattrPolicy } from "../../../../snapshotter/layer/xattrs.js";
 
 let dir: string;
 beforeEach(() => {
@@ -26,11 +27,15 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `fn` against a writer and returns the whole archive. */
-async function write(fn: (w: LayerTarWriter) => Promise<void>, epoch?: number): Promise<Buffer> {
+async function write(
+  fn: (w: LayerTarWriter) => Promise<void>,
+  epoch?: number,
+  xattrs?: XattrPolicy,
+): Promise<Buffer> {
   const out = new PassThrough();
   const chunks: Buffer[] = [];
   out.on("data", (c: Buffer) => chunks.push(c));
-  const w = new LayerTarWriter(out, { sourceDateEpoch: epoch });
+  const w = new LayerTarWriter(out, { sourceDateEpoch: epoch, xattrs });
   await fn(w);
   await w.finish();
   return Buffer.concat(chunks);
@@ -111,15 +116,26 @@ describe("LayerTarWriter", () => {
     for (const e of entries) expect(e.mtime).toBeLessThanOrEqual(1234);
   });
 
-  it("keeps binary security.capability and user.* xattrs, drops overlay ones", async () => {
+  const cap = Buffer.from([1, 0, 0, 2, 0, 4, 0, 0x80, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  function fileWithXattrs(): void {
     writeFileSync(join(dir, "f"), "x");
-    const cap = Buffer.from([1, 0, 0, 2, 0, 4, 0, 0x80, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     lsetxattr(join(dir, "f"), "security.capability", cap);
     lsetxattr(join(dir, "f"), "user.keep", "k");
     lsetxattr(join(dir, "f"), "user.overlay.origin", "o");
     lsetxattr(join(dir, "f"), "trusted.overlay.opaque", "y");
     lsetxattr(join(dir, "f"), "trusted.other", "t");
+  }
+
+  it("records only the binary security.capability xattr by default, as BuildKit and buildah", async () => {
+    fileWithXattrs();
     const [e] = await read(await write((w) => add(w, "f")));
+    expect([...e!.xattrs.keys()]).toEqual(["security.capability"]);
+    expect(e!.xattrs.get("security.capability")).toEqual(cap);
+  });
+
+  it("with the all policy keeps user.* and trusted.* xattrs, drops overlay ones", async () => {
+    fileWithXattrs();
+    const [e] = await read(await write((w) => add(w, "f"), undefined, "all"));
     expect([...e!.xattrs.keys()].sort()).toEqual(["security.capability", "trusted.other", "user.keep"]);
     expect(e!.xattrs.get("security.capability")).toEqual(cap);
   });
