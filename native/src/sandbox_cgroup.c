@@ -323,13 +323,19 @@ static void apply(const struct cgroup *cg, const struct cgroup_limits *l, int li
 		return;
 	}
 	int err = ENOENT;
-	for (; *files; files++) {
-		if (write_value(dir, *files, value) == 0)
+	char names[256] = "";
+	for (const char *const *f = files; *f; f++) {
+		if (write_value(dir, *f, value) == 0)
 			return;
 		if (errno != ENOENT)
 			err = errno;
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", f == files ? "" : " or ", *f);
 	}
-	refused(l, lim, "%s in %s: %s", value, dir, strerror(err));
+	/* No such file: the kernel lacks the knob (blkio weights need the BFQ I/O scheduler). */
+	if (err == ENOENT)
+		refused(l, lim, "this kernel's %s controller has no %s", cg->unified ? v2_names[c] : v1_names[c], names);
+	else
+		refused(l, lim, "%s in %s: %s", value, dir, strerror(err));
 }
 
 #define FILES(...) ((const char *const[]){ __VA_ARGS__, NULL })
