@@ -52,3 +52,31 @@ export function processCgroupDir(pid: number | string, controller: string): stri
   }
   throw new Error(`process ${pid} is in no ${controller} cgroup`);
 }
+
+/** The cgroup2 mount of this host (the unified root, or the hybrid layout's "unified"); undefined if none. */
+export function cgroup2Mount(): string | undefined {
+  for (const line of readFileSync("/proc/mounts", "utf8").split("\n")) {
+    const [, target, type] = line.split(" ");
+    if (type === "cgroup2") return target;
+  }
+  return undefined;
+}
+
+/** The cgroup v2 dir of a host process under the cgroup2 mount, from the "0::PATH" line. */
+export function processCgroup2Dir(pid: number | string, mount: string): string {
+  const line = readFileSync(`/proc/${pid}/cgroup`, "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("0::"));
+  if (!line) throw new Error(`process ${pid} is in no cgroup v2`);
+  const path = line.slice(3);
+  return `${mount}${path === "/" ? "" : path}`;
+}
+
+/** A cgroup file's text without its trailing newline; undefined when the file does not exist. */
+export function readCgroupFile(dir: string, file: string): string | undefined {
+  try {
+    return readFileSync(`${dir}/${file}`, "utf8").trimEnd();
+  } catch {
+    return undefined;
+  }
+}
