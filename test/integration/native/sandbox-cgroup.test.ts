@@ -19,6 +19,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sweepCgroups } from "../../../native/index.js";
 import { runSandbox, sandboxBin, type SandboxResult, type SandboxSpec } from "../../../native/sandbox.js";
 import { makeBusyboxRootfs } from "../../helpers/busybox-rootfs.js";
+import { eventually, sleepPid, waitForSleep } from "../../helpers/processes.js";
 import {
   callerCgroup,
   cgroup2Mount,
@@ -65,19 +66,6 @@ async function run(s: SandboxSpec): Promise<Ran> {
   return { result, stdout, stderr };
 }
 
-/** Host pid of the process whose command line is exactly `sleep N`. */
-function sleepPid(n: number): string | undefined {
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8") === `sleep\0${n}\0`) return pid;
-    } catch {
-      // gone while we looked
-    }
-  }
-  return undefined;
-}
-
 /**
  * Runs `sleep N; echo after` under the spec's limits; while the sleep runs, `inspect` reads the host
  * side (given the sleep's host pid); then the sleep is killed and the command goes on to exit 0.
@@ -89,9 +77,7 @@ async function whileRunning<T>(
   const n = ++marker;
   let settled = false;
   const running = run(spec(`sleep ${n}; echo after`, extra)).finally(() => (settled = true));
-  let pid: string | undefined;
-  const end = Date.now() + 20_000;
-  while (!(pid = sleepPid(n)) && !settled && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const pid = await waitForSleep(n, () => settled, 20_000);
   if (!pid) {
     const r = await running;
     throw new Error(`the sandbox never slept: ${JSON.stringify(r)}`);
@@ -358,13 +344,11 @@ describe("the sweep (issue 19 #9)", () => {
     const specFile = join(root, "killed.json");
     writeFileSync(specFile, JSON.stringify(spec(`sleep ${n}`, { cgroup: { memoryLimit: 64 << 20 } })));
     const launcher = spawn(sandboxBin(), ["--spec", specFile], { stdio: "ignore" });
-    const end = Date.now() + 20_000;
-    while (!sleepPid(n) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    expect(sleepPid(n)).toBeDefined();
+    expect(await waitForSleep(n, () => false, 20_000)).toBeDefined();
     const exited = new Promise((r) => launcher.on("exit", r));
     launcher.kill("SIGKILL"); // no cleanup: its sandbox dies (PDEATHSIG), its cgroups stay
     await exited;
-    while (sleepPid(n) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(await eventually(() => sleepPid(n) === undefined)).toBe(true);
     const left = leftoverCgroups(CGROUP_PARENT);
     expect(left.length).toBeGreaterThanOrEqual(3); // memory, pids, cpuacct
     expect(left.every((l) => l.split("/")[1]!.startsWith(`${launcher.pid}-`))).toBe(true);
