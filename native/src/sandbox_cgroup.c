@@ -223,6 +223,15 @@ static char *make_v1(int i, const char *lease)
 	return NULL;
 }
 
+/* Whether the space-separated list (cgroup.controllers, cgroup.subtree_control) holds name. */
+static int has_word(const char *list, const char *name)
+{
+	char padded[520], word[40];
+	snprintf(padded, sizeof padded, " %s ", list);
+	snprintf(word, sizeof word, " %s ", name);
+	return strstr(padded, word) != NULL;
+}
+
 /* Enables the wanted controllers (CG_* bits) in dir's cgroup.subtree_control where it can, and
  * returns those that are enabled there. v2 refuses (EBUSY) in a cgroup with processes of its own. */
 static unsigned v2_enable(const char *dir, unsigned want)
@@ -235,13 +244,10 @@ static unsigned v2_enable(const char *dir, unsigned want)
 		for (int i = 0; i < CG_COUNT; i++) {
 			if (!(want & (1u << i)) || !v2_names[i])
 				continue;
-			char word[32];
-			snprintf(word, sizeof word, " %s ", v2_names[i]);
-			char padded[520];
-			snprintf(padded, sizeof padded, " %s ", have);
-			if (strstr(padded, word))
+			if (has_word(have, v2_names[i]))
 				enabled |= 1u << i;
 			else if (pass == 0) {
+				char word[32];
 				snprintf(word, sizeof word, "+%s", v2_names[i]);
 				write_value(dir, "cgroup.subtree_control", word);
 			}
@@ -309,6 +315,18 @@ __attribute__((format(printf, 3, 4))) static void refused(const struct cgroup_li
 		die("cannot apply the %s (%s): %s", limits[lim].what, limits[lim].flag, why);
 }
 
+/* Why cgroup v2 gave the RUN no such controller: the caller's cgroup has none to hand down (not
+ * delegated, or bound to a v1 hierarchy as on a hybrid host), or could not hand it down. */
+static const char *v2_missing(int c)
+{
+	char caller[4096], have[512] = "";
+	if (cgfs_caller_dir(NULL, caller, sizeof caller) == 0)
+		read_text(caller, "cgroup.controllers", have, sizeof have);
+	if (!has_word(have, v2_names[c]))
+		return " (none is offered to it: not delegated, or bound to a cgroup v1 hierarchy)";
+	return " (cgroup v2 hands controllers down only from a cgroup with no processes of its own)";
+}
+
 /* Writes value to the first of the files (NULL-ended) that exists. */
 static void apply(const struct cgroup *cg, const struct cgroup_limits *l, int lim, const char *value,
 		  const char *const *files)
@@ -317,9 +335,7 @@ static void apply(const struct cgroup *cg, const struct cgroup_limits *l, int li
 	const char *dir = cg->dirs[cg->unified ? 0 : c];
 	if (!dir || !(cg->usable & (1u << c))) {
 		refused(l, lim, "the %s controller is not available to this process's cgroup%s",
-			cg->unified ? v2_names[c] : v1_names[c],
-			cg->unified ? " (cgroup v2 hands controllers down only from a cgroup with no processes of its own)"
-				    : "");
+			cg->unified ? v2_names[c] : v1_names[c], cg->unified ? v2_missing(c) : "");
 		return;
 	}
 	int err = ENOENT;
