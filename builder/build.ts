@@ -14,6 +14,7 @@ import type { CacheExportSpec, CacheImportSpec } from "./cache/remote/spec.js";
 import { checkDockerfile, checksAreErrors } from "./dockerfile/checks.js";
 import type { SecretSource } from "./ops/mounts/secrets.js";
 import type { SshSources } from "./ops/mounts/ssh.js";
+import { type RunLimits, sweepStaleCgroups } from "./ops/run-limits.js";
 import type { PullPolicy } from "./ops/source.js";
 import { type OutputOptions, recordFailure, stepStats, writeOutputs } from "./outputs/outputs.js";
 import { type BuildPlan, type PlanInput, countSteps, planBuild } from "./plan/plan.js";
@@ -42,6 +43,8 @@ export interface BuildOptions extends PlanInput, OutputOptions {
   cacheTo?: CacheExportSpec[];
   /** `--cache-from`: caches whose records a local miss falls back to (layers fetched on a hit only). */
   cacheFrom?: CacheImportSpec[];
+  /** `--memory`, `--cpus`, `--pids-limit`, …: every RUN's resource limits. */
+  runLimits?: RunLimits;
 }
 
 export interface BuildDeps {
@@ -81,6 +84,7 @@ function failOnCheckErrors(plan: BuildPlan): void {
 /** Runs one build while the store is marked in use, so that a concurrent prune leaves its inputs alone. */
 export async function build(opts: BuildOptions, deps: BuildDeps): Promise<BuildResult> {
   const release = await markInUse(deps.root);
+  sweepStaleCgroups();
   try {
     const start = Date.now();
     return await runPhases(planBuild(opts), opts, deps, start);

@@ -34,6 +34,7 @@ interface Addon {
   umount(target: string, flags?: number): void;
   lstatDir(dir: string): [names: string[], fields: Float64Array];
   flock(fd: number, op: 0 | 1): boolean;
+  sweepCgroups(): number;
   MS: MountFlags;
   MNT_DETACH: number;
 }
@@ -144,3 +145,11 @@ export const MS: MountFlags = new Proxy({} as MountFlags, {
 });
 /** umount2(2)'s MNT_DETACH: part of the Linux ABI, the same on every architecture. */
 export const MNT_DETACH = 2;
+
+/**
+ * Removes the RUN cgroups whose owning launcher is gone (a build killed with SIGKILL), under this
+ * process's cgroup and the hierarchy roots' (native/src/cgroup_fs.h). Returns how many it removed.
+ */
+export function sweepCgroups(): number {
+  return addon.sweepCgroups();
+}

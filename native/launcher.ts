@@ -9,6 +9,8 @@
 export interface LaunchMode {
   networkNone: boolean;
   cgroup: boolean;
+  /** Cgroup controllers to make besides memory, pids and cpuacct: "cpu", "cpuset", "blkio". */
+  cgroupControllers?: string[];
 }
 
 /** What a launcher's link reports: the command's output and the launcher's one result line. */
@@ -40,5 +42,7 @@ export function launchArgs(mode: LaunchMode): string[] {
   const args = ["--spec-fd", "4", "--result-fd", "3"];
   if (mode.networkNone) args.push("--network-none");
   if (mode.cgroup) args.push("--cgroup");
+  if (mode.cgroup && mode.cgroupControllers?.length)
+    args.push("--cgroup-controllers", mode.cgroupControllers.join(","));
   return args;
 }

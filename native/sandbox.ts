@@ -45,7 +45,35 @@ export interface SandboxSpec {
   network?: "host" | "none";
   etcHosts?: string;
   resolvConf?: string;
-  cgroup?: { memoryLimit?: number; pidsLimit?: number };
+  /** Present: the RUN gets cgroups (under tsbuild's own), for its limits and its usage figures. */
+  cgroup?: CgroupLimits;
+  /** setrlimit(2) for the command and its children; -1: unlimited. */
+  ulimits?: Ulimit[];
+  /** Bytes of the sandbox's /dev/shm tmpfs (default 64 MiB). */
+  shmSize?: number;
+}
+
+/** Limits of the RUN's cgroups (native/src/sandbox_cgroup.c); absent fields set nothing. */
+export interface CgroupLimits {
+  memoryLimit?: number;
+  /** Memory plus swap; -1: unlimited swap. */
+  memorySwapLimit?: number;
+  cpuShares?: number;
+  /** µs. */
+  cpuPeriod?: number;
+  cpuQuota?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+  blkioWeight?: number;
+  /** Names of the limits above that the host may fail to apply with a warning; any other fails the RUN. */
+  bestEffort?: string[];
+}
+
+export interface Ulimit {
+  /** Docker's names: nofile, nproc, core, stack, … */
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 export interface SandboxResult {
@@ -58,6 +86,14 @@ export interface SandboxResult {
   /** From the memory cgroup, when the spec asked for cgroup limits and cgroups work. */
   memoryPeakBytes: number | null;
   cpuUsageNs: number | null;
+  /** Most processes at once, from the pids cgroup. */
+  pidsPeak: number | null;
+  /** What the process tree read from disk and dirtied for it (task I/O accounting, through rusage). */
+  blockReadBytes: number;
+  blockWriteBytes: number;
+  /** Processes the OOM killer took in the RUN's cgroup; forks its pids limit refused. */
+  oomKills: number;
+  pidsDenied: number;
 }
 
 export interface RunSandboxOptions {
@@ -77,12 +113,27 @@ function abortError(signal: AbortSignal): Error {
   return err;
 }
 
-function modeOf(spec: SandboxSpec): LaunchMode {
-  return { networkNone: spec.network === "none", cgroup: spec.cgroup !== undefined };
+/** The cgroup controllers a RUN needs besides the ones every RUN cgroup has (memory, pids, cpuacct). */
+function extraControllers(l: CgroupLimits | undefined): string[] {
+  if (!l) return [];
+  const extra: string[] = [];
+  if (l.cpuShares || l.cpuPeriod || l.cpuQuota) extra.push("cpu");
+  if (l.cpusetCpus) extra.push("cpuset");
+  if (l.blkioWeight) extra.push("blkio");
+  return extra;
+}
+
+function modeOf(spec: Pick<SandboxSpec, "network" | "cgroup">): LaunchMode {
+  const cgroupControllers = extraControllers(spec.cgroup);
+  return {
+    networkNone: spec.network === "none",
+    cgroup: spec.cgroup !== undefined,
+    ...(cgroupControllers.length ? { cgroupControllers } : {}),
+  };
 }
 
 function modeKey(m: LaunchMode): string {
-  return `${m.networkNone ? "none" : "host"}/${m.cgroup ? "cgroup" : "-"}`;
+  return `${m.networkNone ? "none" : "host"}/${m.cgroup ? "cgroup" : "-"}/${(m.cgroupControllers ?? []).join(",")}`;
 }
 
 type OutputSink = (stream: "stdout" | "stderr", chunk: Buffer) => void;
@@ -223,7 +274,11 @@ export class SandboxPool implements SandboxRunner {
    * No launcher is prepared once none is left: a build without RUN steps never starts one, and a
    * build's last RUN does not start one that would only be ended.
    */
-  constructor(private runsLeft = Number.POSITIVE_INFINITY) {}
+  constructor(
+    private runsLeft = Number.POSITIVE_INFINITY,
+    /** The build's RUN cgroup limits: they decide which cgroups a prepared launcher makes. */
+    private readonly cgroup: CgroupLimits = {},
+  ) {}
 
   /**
    * Starts a launcher of a RUN's usual kind (host network, cgroups) before any RUN asks: a build calls
@@ -231,7 +286,7 @@ export class SandboxPool implements SandboxRunner {
    * hits every step would only pay for a launcher it ends unused.
    */
   prepare(): void {
-    this.refill({ networkNone: false, cgroup: true });
+    this.refill(modeOf({ cgroup: this.cgroup }));
   }
 
   /** Starts a launcher of this kind unless one is ready, no RUN is left, or the pool is closed. */

@@ -10,6 +10,7 @@ import type { SandboxRunner } from "../../native/sandbox.js";
 import type { ContextHasher } from "../context/checksum.js";
 import type { PatternMatcher } from "../context/dockerignore.js";
 import type { ShellLex } from "../dockerfile/shell.js";
+import type { RunLimits } from "./run-limits.js";
 import type { RunUsage } from "./run-usage.js";
 import type { StageState } from "../state.js";
 import type { SecretSource } from "./mounts/secrets.js";
@@ -74,6 +75,8 @@ export interface OpContext {
   sources: CopySources;
   /** Where RUN's sandboxes come from: the build's SandboxPool. */
   sandboxes: SandboxRunner;
+  /** The resource limits of every RUN (`--memory`, `--pids-limit`, …); absent: the defaults. */
+  runLimits?: RunLimits;
   /** `--secret id=X,src=FILE|env=VAR` from the CLI, by id; values are read only when a RUN mounts them. */
   secrets?: Record<string, SecretSource>;
   /** `--ssh ID[=SOCKET]` from the CLI: the ssh-agent socket of each id, for RUN --mount=type=ssh. */

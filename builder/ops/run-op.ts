@@ -4,6 +4,7 @@ import type { Mount } from "../../snapshotter/types.js";
 import { parseOverlayMount } from "../../snapshotter/mount.js";
 import type { SandboxResult, SandboxSpec } from "../../native/sandbox.js";
 import type { Command } from "../dockerfile/types.js";
+import { limitFailure, sandboxLimits } from "./run-limits.js";
 import { runUsage } from "./run-usage.js";
 import { DEFAULT_PATH, type StageState, envMap, expansionEnv } from "../state.js";
 import type { LayerOp, OpContext } from "./op.js";
@@ -104,6 +105,8 @@ export async function runOp(
           env: [...env, ...proxyEnvFor(env, ctx.proxyEnv), ...extraEnv],
         }),
       );
+      const hit = limitFailure(result, ctx.runLimits);
+      if (hit !== undefined) throw stepFailed(cmd, hit);
       if (result.exitCode !== 0) throw runFailed(cmd, argv, result);
       return { usage: runUsage(result) };
     },
@@ -112,8 +115,8 @@ export async function runOp(
 
 function runInSandbox(ctx: OpContext, stepId: string, spec: SandboxSpec): Promise<SandboxResult> {
   return ctx.sandboxes.run(
-    // An empty cgroup spec sets no limits; it gives the metrics file the cgroup's peak memory and CPU time.
-    { ...spec, hostname: "tsbuild", cgroup: {} },
+    // The cgroup also gives the metrics file the RUN's peak memory, CPU time and process count.
+    { ...spec, hostname: "tsbuild", ...sandboxLimits(ctx.runLimits) },
     {
       signal: ctx.signal,
       onOutput: (stream, chunk) =>
@@ -124,8 +127,13 @@ function runInSandbox(ctx: OpContext, stepId: string, spec: SandboxSpec): Promis
 
 function runFailed(cmd: RunCommand, argv: string[], result: SandboxResult): BuildStepError {
   const how = result.signal ? `signal: ${result.signal}` : `exit code: ${result.exitCode}`;
+  return stepFailed(cmd, `process ${JSON.stringify(argv.join(" "))} did not complete successfully: ${how}`);
+}
+
+/** `Dockerfile:N: RUN …: why`. */
+function stepFailed(cmd: RunCommand, why: string): BuildStepError {
   return new BuildStepError(
-    `${cmd.location.file}:${cmd.location.startLine}: ${cmd.original}: process ${JSON.stringify(argv.join(" "))} did not complete successfully: ${how}`,
+    `${cmd.location.file}:${cmd.location.startLine}: ${cmd.original}: ${why}`,
     cmd.location,
   );
 }

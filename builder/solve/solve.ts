@@ -19,6 +19,7 @@ import type { SecretSource } from "../ops/mounts/secrets.js";
 import type { SshSources } from "../ops/mounts/ssh.js";
 import { takeOnBuildTriggers } from "../ops/onbuild.js";
 import type { OpContext } from "../ops/op.js";
+import { type RunLimits, sandboxLimits } from "../ops/run-limits.js";
 import { mountFromRefs } from "../ops/run-mounts.js";
 import { ImageUnpackError, type PullSettings, scratchState, stateFromStage } from "../ops/source.js";
 import { type BuildPlan, countSteps } from "../plan/plan.js";
@@ -45,6 +46,8 @@ export interface SolveOptions {
   cacheFrom?: CacheImportSpec[];
   /** Whether the build exports its cache (`--cache-to`): the session then notes every record. */
   exportsCache: boolean;
+  /** Every RUN's resource limits (not in the cache key: they bound a step, not what it makes). */
+  runLimits?: RunLimits;
 }
 
 export interface SolveDeps {
@@ -70,7 +73,7 @@ export interface Solved {
 export async function solveBuild(plan: BuildPlan, opts: SolveOptions, deps: SolveDeps): Promise<Solved> {
   const { runSteps } = countSteps(plan);
   // With RUN steps to come, the first miss starts a sandbox for them (SandboxPool.prepare).
-  const sandboxes = new SandboxPool(runSteps);
+  const sandboxes = new SandboxPool(runSteps, sandboxLimits(opts.runLimits).cgroup);
   // --no-cache: every RUN will miss, so the first sandbox is made while the build sets itself up.
   if (opts.noCache) sandboxes.prepare();
   const cache = new CacheRecords(join(deps.root, "cache"));
@@ -148,6 +151,7 @@ function stageSolver(
     sourceLines: plan.parsed.lines,
     sources: buildSources(plan, deps.root, images, (i) => solver.result(i)),
     sandboxes,
+    runLimits: opts.runLimits,
     secrets: opts.secrets,
     ssh: opts.ssh,
     stageSums: remote,

@@ -23,8 +23,24 @@ export interface StepMetrics {
   peakMemoryBytes?: number;
   cpuMs?: number;
   usageSource?: RunUsage["source"];
+  /** For a RUN that ran: most processes at once, bytes read from and dirtied for the disk. */
+  pidsPeak?: number;
+  blockReadBytes?: number;
+  blockWriteBytes?: number;
   /** For a hit: how long the step took when it originally ran. */
   savedMs?: number;
+}
+
+/** A RUN's usage as the metrics file lists it. */
+export function usageFigures(u: RunUsage): Partial<StepMetrics> {
+  return {
+    peakMemoryBytes: u.peakMemoryBytes,
+    cpuMs: u.cpuMs,
+    usageSource: u.source,
+    ...(u.pidsPeak !== undefined ? { pidsPeak: u.pidsPeak } : {}),
+    blockReadBytes: u.blockReadBytes,
+    blockWriteBytes: u.blockWriteBytes,
+  };
 }
 
 /** The build's totals so far (the progress summary). */

@@ -13,7 +13,7 @@ import type { CacheRecord, CacheRecords } from "../cache/records.js";
 import type { LayerOp } from "../ops/op.js";
 import { type StageState, applyRecord, epochTime } from "../state.js";
 import { type LayerMaker, makeLayer } from "./make-layer.js";
-import type { StepMetrics } from "./step-metrics.js";
+import { type StepMetrics, usageFigures } from "./step-metrics.js";
 
 /** What the runner asks of the remote caches (--cache-from / --cache-to), if the build has any. */
 export interface RemoteCacheHooks {
@@ -155,9 +155,7 @@ export class StepRunner {
       ...this.figures(step, key, start, end),
       cached: false,
       layerBytes: made.layerBytes,
-      ...(usage
-        ? { peakMemoryBytes: usage.peakMemoryBytes, cpuMs: usage.cpuMs, usageSource: usage.source }
-        : {}),
+      ...(usage ? usageFigures(usage) : {}),
     };
   }
 

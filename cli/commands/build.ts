@@ -7,6 +7,7 @@ import { InterruptedError, UsageError, messageOf } from "../../src/errors.js";
 import { normalizeImageName } from "../../src/oci/reference.js";
 import type { Compression } from "../../src/oci/types.js";
 import { createReporter } from "../../src/progress/reporter.js";
+import { type LimitFlags, limitOptions, parseLimitFlags } from "../limit-flags.js";
 import { openStore } from "../open-store.js";
 import { collectKeyValue, collectList, parseOutput } from "../options.js";
 import { parseSize, pruneAfterBuild } from "./prune.js";
@@ -55,7 +56,7 @@ function pullPolicy(flag: boolean | string | undefined): PullPolicy {
   throw new UsageError(`--pull=${String(flag)}: expected always, missing or never`);
 }
 
-interface BuildFlags {
+interface BuildFlags extends LimitFlags {
   tag: string[];
   file?: string;
   buildArg: Record<string, string>;
@@ -88,6 +89,7 @@ export function registerBuild(program: Command): void {
   inputOptions(cmd);
   cacheOptions(cmd);
   outputOptions(cmd);
+  limitOptions(cmd);
   cmd.action((context: string, flags: BuildFlags) => runBuild(context, flags));
 }
 
@@ -248,6 +250,7 @@ function buildOptionsOf(context: string, flags: BuildFlags, env: NodeJS.ProcessE
     cacheTo: flags.cacheTo,
     cacheFrom: flags.cacheFrom,
     insecureRegistries: flags.insecureRegistry,
+    runLimits: parseLimitFlags(flags),
   };
 }
 

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "cgroup_fs.h"
 #include "overlay.h"
 
 /* Strings taken from JS arguments during one call, freed together when it returns. */
@@ -492,6 +493,15 @@ out:
 	return ret;
 }
 
+/* sweepCgroups(): removes the RUN cgroups whose owner died (cgroup_fs.h); returns how many. */
+static napi_value js_sweep_cgroups(napi_env env, napi_callback_info info)
+{
+	(void)info;
+	napi_value n;
+	napi_create_int32(env, cgfs_sweep(), &n);
+	return n;
+}
+
 static void set_u32(napi_env env, napi_value obj, const char *name, uint32_t value)
 {
 	napi_value v;
@@ -512,6 +522,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{ "umount", NULL, js_umount, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "lstatDir", NULL, js_lstat_dir, NULL, NULL, NULL, napi_enumerable, NULL },
 		{ "flock", NULL, js_flock, NULL, NULL, NULL, napi_enumerable, NULL },
+		{ "sweepCgroups", NULL, js_sweep_cgroups, NULL, NULL, NULL, napi_enumerable, NULL },
 	};
 	napi_define_properties(env, exports, sizeof fns / sizeof fns[0], fns);
 	napi_value ms;

@@ -2,14 +2,19 @@
  * the command's status, 125 for its own errors.
  *
  *   tsbuild-sandbox --spec FILE [--result-fd N]
- *   tsbuild-sandbox --spec-fd N [--network-none] [--cgroup] [--result-fd N]
+ *   tsbuild-sandbox --spec-fd N [--network-none] [--cgroup [--cgroup-controllers cpu,cpuset,blkio]]
+ *                   [--result-fd N]
  *   tsbuild-sandbox --server     (starts the second form on request: sandbox_server.c)
  *
  * The second form prepares the sandbox before its spec exists: namespaces made, cgroups made and
  * entered (on cgroup v1 that waits out an RCU grace period, ~10 ms here), then it waits for the spec
  * on fd N. Node starts the next RUN's launcher this way while the current step still runs. The flags
  * say what must be decided before the clone; the spec must agree with them. EOF on fd N before any
- * spec ends it quietly (exit 0). */
+ * spec ends it quietly (exit 0).
+ *
+ * The launcher owns its cgroups: it removes them when it exits, also when its parent dies (a killed
+ * build): then its death signal, SIGUSR1, kills the sandbox and lets it clean up. Only a SIGKILL of
+ * the launcher itself leaves them, for the next build's sweep (cgroup_fs.h). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -27,15 +32,33 @@
 #include "sandbox_cgroup.h"
 #include "sandbox_init.h"
 #include "sandbox_report.h"
+#include "sandbox_rlimit.h"
 #include "sandbox_server.h"
 #include "sandbox_spec.h"
 
 static struct cgroup cgroups;
 static volatile pid_t sandbox_pid;
+static volatile sig_atomic_t sandbox_reaped, parent_gone;
 
+/* At exit, also die()'s: the sandbox goes first, since a cgroup with a process in it stays. */
 static void remove_cgroups(void)
 {
+	if (sandbox_pid > 0 && !sandbox_reaped) {
+		kill(sandbox_pid, SIGKILL);
+		while (waitpid(sandbox_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
 	cgroup_remove(&cgroups);
+}
+
+/* The death signal: the build is gone, so is the reader of the result (no SIGPIPE for it). */
+static void on_parent_death(int sig)
+{
+	(void)sig;
+	parent_gone = 1;
+	signal(SIGPIPE, SIG_IGN);
+	if (sandbox_pid > 0)
+		kill(sandbox_pid, SIGKILL);
 }
 
 static void forward_signal(int sig)
@@ -46,7 +69,8 @@ static void forward_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: tsbuild-sandbox --spec FILE | --spec-fd N [--network-none] [--cgroup] [--result-fd N]\n");
+	fprintf(stderr, "usage: tsbuild-sandbox --spec FILE | --spec-fd N [--network-none] [--cgroup "
+			"[--cgroup-controllers LIST]] [--result-fd N]\n");
 	exit(LAUNCHER_ERROR_EXIT);
 }
 
@@ -55,6 +79,7 @@ struct launch {
 	const char *spec_path;   /* --spec FILE, or NULL */
 	int spec_fd;             /* --spec-fd N, or -1 */
 	int network_none, has_cgroup;
+	unsigned cgroup_extra;   /* controllers besides CG_BASE (cgroup_needs) */
 	const char *spec_source; /* how errors name the spec: its path, or "fd N" */
 	char fd_name[64];
 };
@@ -99,6 +124,10 @@ static void parse_args(int argc, char **argv, struct launch *l)
 			l->network_none = 1;
 		else if (strcmp(argv[i], "--cgroup") == 0)
 			l->has_cgroup = 1;
+		else if (strcmp(argv[i], "--cgroup-controllers") == 0 && i + 1 < argc) {
+			if (cgroup_controllers_arg(argv[++i], &l->cgroup_extra) < 0)
+				usage();
+		}
 		else if (strcmp(argv[i], "--result-fd") == 0 && i + 1 < argc)
 			report_set_result_fd(fd_arg("--result-fd", argv[++i]));
 		else
@@ -126,11 +155,15 @@ static void hold_signals(sigset_t *forwarded, sigset_t *old_mask)
 	sigprocmask(SIG_BLOCK, forwarded, old_mask);
 }
 
-/* If Node dies, so does the launcher, and through pid 1's death signal the whole sandbox. Returns 0
- * when the parent that was there at the start is gone. */
+/* If Node dies, the launcher kills the sandbox and exits, removing its cgroups. Returns 0 when the
+ * parent that was there at the start is gone. */
 static int die_with_parent(pid_t parent)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_parent_death;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGUSR1);
 	return getppid() == parent;
 }
 
@@ -141,6 +174,7 @@ static char *spec_from_file(struct launch *l, struct sandbox_spec *spec)
 	spec_parse(text, l->spec_path, spec);
 	l->network_none = spec->network_none;
 	l->has_cgroup = spec->has_cgroup;
+	l->cgroup_extra = cgroup_needs(&spec->limits);
 	return text;
 }
 
@@ -189,6 +223,8 @@ static pid_t clone_sandbox(const struct launch *l, const struct sandbox_pipes *p
 static void forward_signals(pid_t pid, const sigset_t *forwarded, const sigset_t *old_mask)
 {
 	sandbox_pid = pid;
+	if (parent_gone)
+		kill(pid, SIGKILL); /* the death signal came before there was a sandbox to kill */
 	struct sigaction sa = { 0 };
 	sa.sa_handler = forward_signal;
 	sa.sa_flags = SA_RESTART;
@@ -207,9 +243,12 @@ static char *spec_from_fd(const struct launch *l, struct sandbox_spec *spec)
 	if (!*text)
 		return NULL;
 	spec_parse(text, l->spec_source, spec);
-	if (spec->network_none != l->network_none || spec->has_cgroup != l->has_cgroup)
-		die("spec %s: network and cgroup must be as prepared (--network-none %d, --cgroup %d)",
-		    l->spec_source, l->network_none, l->has_cgroup);
+	if (spec->network_none != l->network_none || spec->has_cgroup != l->has_cgroup ||
+	    (cgroup_needs(&spec->limits) & ~l->cgroup_extra))
+		die("spec %s: network and cgroup must be as prepared (--network-none %d, --cgroup %d, "
+		    "limits needing controllers not prepared: %s)",
+		    l->spec_source, l->network_none, l->has_cgroup,
+		    cgroup_needs(&spec->limits) & ~l->cgroup_extra ? "yes" : "no");
 	return text;
 }
 
@@ -235,6 +274,7 @@ static int wait_sandbox(pid_t pid, const struct sandbox_pipes *p, struct rusage 
 	while (wait4(pid, &init_status, 0, ru) < 0)
 		if (errno != EINTR)
 			die_sys("wait4", "sandbox init");
+	sandbox_reaped = 1;
 	char *error = spec_read_fd(p->err[0]);
 	if (*error)
 		die("%s", error);
@@ -255,9 +295,21 @@ static int send_result(int status, const struct rusage *ru, int has_cgroup)
 		.cpu_system_ms = ru->ru_stime.tv_sec * 1000 + ru->ru_stime.tv_usec / 1000,
 		.memory_peak_bytes = -1,
 		.cpu_usage_ns = -1,
+		.pids_peak = -1,
+		/* Counted per task as it reads from disk and dirties pages for it (512-byte units), kept by
+		 * every reaper up to pid 1: unlike cgroup v1's blkio, this charges buffered writes too. */
+		.block_read_bytes = (long long)ru->ru_inblock * 512,
+		.block_write_bytes = (long long)ru->ru_oublock * 512,
 	};
-	if (has_cgroup)
-		cgroup_collect(&cgroups, &r.memory_peak_bytes, &r.cpu_usage_ns);
+	if (has_cgroup) {
+		struct cgroup_usage u;
+		cgroup_collect(&cgroups, &u);
+		r.memory_peak_bytes = u.memory_peak;
+		r.cpu_usage_ns = u.cpu_ns;
+		r.pids_peak = u.pids_peak;
+		r.oom_kills = u.oom_kills;
+		r.pids_denied = u.pids_denied;
+	}
 	report_result(&r);
 	return r.exit_code;
 }
@@ -282,7 +334,7 @@ int main(int argc, char **argv)
 	struct sandbox_pipes p;
 	open_pipes(&p);
 	if (l.has_cgroup) {
-		cgroup_create(&cgroups);
+		cgroup_create(&cgroups, l.cgroup_extra);
 		atexit(remove_cgroups);
 	}
 	pid_t pid = clone_sandbox(&l, &p);
@@ -292,10 +344,12 @@ int main(int argc, char **argv)
 	if (!l.spec_path && !(spec_text = spec_from_fd(&l, &spec))) {
 		close(p.sync[1]); /* not needed: the sandbox reads EOF and exits too */
 		waitpid(pid, NULL, 0);
+		sandbox_reaped = 1;
 		return 0;
 	}
 	if (l.has_cgroup)
-		cgroup_limit(&cgroups, spec.memory_limit, spec.pids_limit);
+		cgroup_limit(&cgroups, &spec.limits);
+	rlimit_apply(pid, spec.rlimits, spec.nrlimits);
 	send_spec(p.sync[1], spec_text);
 
 	struct rusage ru;

@@ -118,6 +118,9 @@ void report_result(const struct sandbox_result *r)
 		r->cpu_system_ms);
 	write_nullable(f, "memoryPeakBytes", r->memory_peak_bytes);
 	write_nullable(f, "cpuUsageNs", r->cpu_usage_ns);
+	write_nullable(f, "pidsPeak", r->pids_peak);
+	fprintf(f, ",\"blockReadBytes\":%lld,\"blockWriteBytes\":%lld,\"oomKills\":%lld,\"pidsDenied\":%lld",
+		r->block_read_bytes, r->block_write_bytes, r->oom_kills, r->pids_denied);
 	fputs("}\n", f);
 	fclose(f);
 	write_result_line(line, len);

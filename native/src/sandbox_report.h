@@ -31,6 +31,10 @@ struct sandbox_result {
 	long cpu_user_ms, cpu_system_ms;
 	long long memory_peak_bytes; /* -1: unknown */
 	long long cpu_usage_ns;      /* -1: unknown */
+	long long pids_peak;         /* -1: unknown */
+	long long block_read_bytes, block_write_bytes; /* what the tree read from and dirtied for disk */
+	long long oom_kills;   /* processes the OOM killer took in the RUN's cgroup */
+	long long pids_denied; /* forks its pids limit refused */
 };
 
 void report_result(const struct sandbox_result *r);

@@ -268,7 +268,9 @@ static void setup_dev(void)
 	if (mkdir(NEWROOT "/dev/pts", 0755) < 0 || mkdir(NEWROOT "/dev/shm", 01777) < 0)
 		die_sys("mkdir", NEWROOT "/dev/pts");
 	xmount("devpts", NEWROOT "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
-	xmount("shm", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k");
+	char *shm = xasprintf("mode=1777,size=%lld", spec->shm_size ? spec->shm_size : 64LL << 20); /* --shm-size */
+	xmount("shm", NEWROOT "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm);
+	free(shm);
 }
 
 /* Options that are mount flags rather than filesystem data; returns 0 for filesystem data. */

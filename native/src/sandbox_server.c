@@ -29,7 +29,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sandbox_cgroup.h"
+#include "cgroup_fs.h"
 #include "sandbox_report.h"
 
 enum { OUT, ERR, RES, NREAD };
@@ -110,6 +110,7 @@ static void start(int id, char *args, const char *self)
 			if (moved[i] < 0 || dup2(moved[i], i + 1) < 0)
 				_exit(LAUNCHER_ERROR_EXIT);
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGPIPE, SIG_DFL); /* ignored here, it would stay ignored through exec for the RUN */
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -394,8 +395,8 @@ int sandbox_server(const char *self)
 	 * missed until some other event. */
 	if (pipe2(sigchld_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		die_sys("pipe2", "server");
-	/* Once per build: what launchers of a killed build left (SIGKILL skips their cleanup). */
-	cgroup_collect_stale();
+	/* Once per build: what launchers killed with SIGKILL left (Node sweeps at each build start too). */
+	cgfs_sweep();
 	struct sigaction sa = { 0 };
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;

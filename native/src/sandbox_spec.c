@@ -186,10 +186,7 @@ void spec_parse(const char *text, const char *source, struct sandbox_spec *s)
 	s->network_none = network && strcmp(network, "none") == 0;
 	s->etc_hosts = opt_string(doc, "etcHosts", "etcHosts");
 	s->resolv_conf = opt_string(doc, "resolvConf", "resolvConf");
-	const struct json *cg = json_get(doc, "cgroup");
-	if (cg && cg->type == JSON_OBJECT) {
-		s->has_cgroup = 1;
-		s->memory_limit = opt_number(cg, "memoryLimit", "cgroup.memoryLimit");
-		s->pids_limit = opt_number(cg, "pidsLimit", "cgroup.pidsLimit");
-	}
+	s->has_cgroup = cgroup_spec_parse(json_get(doc, "cgroup"), source, &s->limits);
+	rlimit_spec_parse(json_get(doc, "ulimits"), source, &s->rlimits, &s->nrlimits);
+	s->shm_size = opt_number(doc, "shmSize", "shmSize");
 }

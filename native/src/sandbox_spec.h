@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+#include "sandbox_cgroup.h"
+#include "sandbox_rlimit.h"
+
 struct spec_mount {
 	const char *type;    /* "bind" | "tmpfs" | any filesystem type */
 	const char *source;  /* host path for bind */
@@ -30,8 +33,10 @@ struct sandbox_spec {
 	const char *etc_hosts;   /* NULL: default localhost entries */
 	const char *resolv_conf; /* NULL: the host's */
 	int has_cgroup;
-	long long memory_limit; /* 0: none */
-	long long pids_limit;   /* 0: none */
+	struct cgroup_limits limits;
+	struct spec_rlimit *rlimits;
+	size_t nrlimits;
+	long long shm_size; /* bytes of /dev/shm; 0: the default, 64 MiB */
 };
 
 /* Parses the spec's JSON text; dies naming `source` (the file, or "fd N") and the bad field. */

@@ -17,6 +17,7 @@ import { chainSnapshotName, topChain, SCRATCH } from "../../../snapshotter/chain
 import { diskUsage } from "../../../snapshotter/overlay.js";
 import type { SnapshotInfo, Snapshotter } from "../../../snapshotter/types.js";
 import { listCacheMounts } from "../../ops/mounts/cache-dir.js";
+import { sweepStaleCgroups } from "../../ops/run-limits.js";
 import { CacheRecords, type CacheRecord } from "../records.js";
 import { type Candidate, type PrunePolicy, recordsToKeep } from "./select.js";
 
@@ -44,6 +45,7 @@ export async function pruneStore(
   policy: PrunePolicy,
   now = Date.now(),
 ): Promise<PruneReport> {
+  sweepStaleCgroups();
   return withStoreLock(t.root, GC_LOCK, async () => {
     const live = liveBuilds(t.root);
     if (live.length > 0) {

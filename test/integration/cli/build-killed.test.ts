@@ -1,11 +1,12 @@
 // A build killed with SIGKILL in the middle of a RUN: its sandbox server, launchers and sandboxes die
 // with it, no mount is left, and the next build on the store recovers it and hits the cache.
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { BASE_STAGE, BUSYBOX, unfinishedSnapshots } from "../cache/helpers.js";
+import { leftoverCgroups, removeCgroupParents } from "../../helpers/cgroups.js";
 import { leftoverMounts, stepOutcomes, TSBUILD, tempDir, tsbuild } from "../../helpers/tsbuild.js";
 
 /** Processes whose command line holds `marker`. */
@@ -33,23 +34,11 @@ describe("a build killed during a RUN", () => {
   // Cgroups of this test's builds only, under a parent of their own.
   const cgroupParent = `tsbuild-test-killed-${process.pid}`;
   const env = { ...process.env, TSBUILD_ROOT: store.path, TSBUILD_CGROUP_PARENT: cgroupParent };
-  const cgroups = (): string[] => {
-    try {
-      return readdirSync(`/sys/fs/cgroup/memory/${cgroupParent}`).filter((d) => /^\d+-/.test(d));
-    } catch {
-      return [];
-    }
-  };
+  const cgroups = (): string[] => leftoverCgroups(cgroupParent);
   afterAll(() => {
     store.cleanup();
     ctx.cleanup();
-    for (const c of ["memory", "pids", "cpuacct"]) {
-      try {
-        rmdirSync(`/sys/fs/cgroup/${c}/${cgroupParent}`);
-      } catch {
-        // not made, or not empty: reported by the test
-      }
-    }
+    removeCgroupParents(cgroupParent);
   });
 
   it("leaves no process or mount, and the next build recovers the store", async () => {
@@ -69,8 +58,8 @@ describe("a build killed during a RUN", () => {
     expect(await eventually(() => processesWith(`sleep ${marker}`).length === 0)).toBe(true);
     expect(await eventually(() => processesWith("tsbuild-sandbox").length === 0)).toBe(true);
     expect(leftoverMounts(store.path)).toEqual([]);
-    // SIGKILL skipped the launchers' cleanup: their cgroups are left until the next build.
-    expect(cgroups().length).toBeGreaterThan(0);
+    // The launchers outlive the build only to kill their sandbox and remove their cgroups.
+    expect(await eventually(() => cgroups().length === 0)).toBe(true);
     // The killed process's marks are still there for the next opener to find.
     expect(readdirSync(join(store.path, "snapshots", "owners")).length).toBeGreaterThan(0);
 

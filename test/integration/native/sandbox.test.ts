@@ -6,7 +6,6 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -24,12 +23,12 @@ import {
   unshareBin,
 } from "../../../native/sandbox.js";
 import { makeBusyboxRootfs } from "../../helpers/busybox-rootfs.js";
+import { leftoverCgroups, removeCgroupParents } from "../../helpers/cgroups.js";
 
 // This file's sandboxes make their cgroups under a parent of their own: other test files build at
 // the same time, and "no cgroup left" must mean ours.
 const CGROUP_PARENT = `tsbuild-test-${process.pid}`;
 process.env.TSBUILD_CGROUP_PARENT = CGROUP_PARENT;
-const OUR_CGROUPS = `/sys/fs/cgroup/memory/${CGROUP_PARENT}`;
 
 let root: string;
 let base: string; // busybox rootfs with /etc
@@ -102,13 +101,7 @@ beforeAll(() => {
 
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
-  for (const c of ["memory", "pids", "cpuacct"]) {
-    try {
-      rmdirSync(`/sys/fs/cgroup/${c}/${CGROUP_PARENT}`);
-    } catch {
-      // never made (no cgroup controller), or already gone
-    }
-  }
+  removeCgroupParents(CGROUP_PARENT);
 });
 
 describe("runSandbox", () => {
@@ -365,7 +358,7 @@ function preparedLaunchers(): string[] {
 }
 
 function tsbuildCgroups(): string[] {
-  return readdirSync(OUR_CGROUPS).filter((d) => /^\d+-[0-9a-f]{6}$/.test(d));
+  return leftoverCgroups(CGROUP_PARENT);
 }
 
 describe("SandboxPool", () => {
